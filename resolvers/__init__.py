@@ -1,0 +1,1 @@
+"""The Lambda code AppSync invokes: thin adapters from AppSync events to inventory.operations."""
