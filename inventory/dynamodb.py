@@ -7,6 +7,8 @@ docs/data-model.md lists each access pattern with the calls it makes.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -34,6 +36,7 @@ _deserializer = TypeDeserializer()
 ITEM_SK, SKU_SK, REQUEST_SK, MOVEMENT_PREFIX = "ITEM", "SKU", "REQUEST", "MOVEMENT#"
 LIST_ALL, LOW_STOCK = "ITEM", "LOW"  # the single partition values of the all-items and low-stock indexes
 BATCH_GET_MAX = 100
+UNPROCESSED_RETRIES = 6
 
 # A stored item may be replaced only if neither an edit (version) nor a stock movement (stockRevision) happened.
 _UNCHANGED = "attribute_exists(pk) AND version = :version AND stockRevision = :stockRevision"
@@ -180,7 +183,8 @@ class DynamoDBInventoryRepository:
         return None if record is None else str(deserialize(record)["itemId"])
 
     def get_items(self, item_ids: Sequence[str]) -> dict[str, Item]:
-        records = self._batch_get([_item_key(item_id) for item_id in item_ids], consistent=False)
+        # Consistent: an item the index already lists is never missing from its page because the read lagged.
+        records = self._batch_get([_item_key(item_id) for item_id in item_ids], consistent=True)
         return {record["id"]: item_from_record(record) for record in records}
 
     def read_for_stock_change(
@@ -242,10 +246,16 @@ class DynamoDBInventoryRepository:
                     "ConsistentRead": consistent,
                 }
             }
-            while request:  # DynamoDB may leave keys unprocessed under load; ask again for just those
+            for attempt in range(UNPROCESSED_RETRIES):
                 response = self._client.batch_get_item(RequestItems=request)
                 records.extend(deserialize(record) for record in response["Responses"].get(self._table, []))
                 request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                # DynamoDB left keys unprocessed (throttling): ask again for just those, after a growing pause.
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))
+            else:
+                raise RuntimeError("BatchGetItem left keys unprocessed after retries")
         return records
 
     # Writes
@@ -263,7 +273,7 @@ class DynamoDBInventoryRepository:
             reasons = error.response.get("CancellationReasons", [])
             if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
                 raise DuplicateSku(item.sku) from None
-            raise
+            raise _signal(reasons, [item.id, None]) from None  # a conflict (same sku at the same moment): retry
 
     def replace_item(self, before: Item, after: Item) -> None:
         try:

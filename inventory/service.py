@@ -6,11 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -116,12 +116,17 @@ class InventoryService:
         if command.quantity > 0:
             change = self._stock_change(item, command.quantity, MovementReason.RECEIVED, "initial stock", now)
             item, movement = change.after, change.movement
-        self._repository.create_item(item, movement)
-        return item
+        for attempt in self._attempts():
+            try:
+                self._repository.create_item(item, movement)
+                return item
+            except StaleItems:  # a transaction conflict, e.g. the same sku created at the same moment
+                _back_off(attempt)
+        raise TooMuchContention(f"createItem {command.sku}")
 
     def update_item(self, command: UpdateItem) -> Item:
         item = self._repository.get_item(command.id)
-        for _ in self._attempts():
+        for attempt in self._attempts():
             if item is None:
                 raise ItemNotFound(command.id)
             if item.version != command.expected_version:
@@ -131,19 +136,19 @@ class InventoryService:
                 self._repository.replace_item(item, updated)
                 return updated
             except StaleItems as stale:  # a sale or an edit landed in between: decide again on the fresh item
-                item = stale.current.get(item.id, item)
+                item = _refreshed(stale, item.id, item, attempt)
         raise TooMuchContention(f"updateItem {command.id}")
 
     def delete_item(self, item_id: str) -> Item | None:
         item = self._repository.get_item(item_id)
-        for _ in self._attempts():
+        for attempt in self._attempts():
             if item is None:
                 return None
             try:
                 self._repository.delete_item(item)
                 return item
             except StaleItems as stale:  # changed meanwhile: delete (and return) the item as it is now
-                item = stale.current.get(item_id, item)
+                item = _refreshed(stale, item_id, item, attempt)
         raise TooMuchContention(f"deleteItem {item_id}")
 
     def adjust_stock(self, command: AdjustStock) -> StockMovement:
@@ -222,8 +227,8 @@ class InventoryService:
                         items.pop(item_id, None)
                     else:
                         items[item_id] = current
-                if not stale.current:  # a conflict with no news: wait a little before trying again
-                    time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+                if not stale.current:
+                    _back_off(attempt)
         raise TooMuchContention(f"{kind} {key}")
 
     def _attempts(self) -> range:
@@ -233,7 +238,7 @@ class InventoryService:
         if kind is RequestKind.FULFILL_ORDER:
             return None  # an order id applies once, ever
         expires = self._clock() + timedelta(hours=self._settings.idempotency_ttl_hours)
-        return int(expires.timestamp())
+        return math.ceil(expires.timestamp())  # rounding down would forget a key before its promised time
 
     def _stock_change(
         self, item: Item, delta: int, reason: MovementReason, reference: str | None, now: str
@@ -252,6 +257,19 @@ class InventoryService:
         return StockChange(item, after, movement)
 
 
+def _back_off(attempt: int) -> None:
+    """After a transaction conflict that told us nothing new: a short, jittered, growing wait before retrying."""
+    time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+
+
+def _refreshed(stale: StaleItems, item_id: str, read: Item, attempt: int) -> Item | None:
+    """The item as storage returned it with the failed condition; the same read (after a pause) if it said nothing."""
+    if item_id in stale.current:
+        return stale.current[item_id]
+    _back_off(attempt)
+    return read
+
+
 def _apply_update(item: Item, command: UpdateItem, now: str) -> Item:
     changes: dict[str, Any] = {
         name: value
@@ -267,8 +285,7 @@ def _apply_update(item: Item, command: UpdateItem, now: str) -> Item:
     discontinued = (
         item.status is ItemStatus.DISCONTINUED if command.status is UNSET else command.status is ItemStatus.DISCONTINUED
     )
-    return replace(
-        item,
+    return item._replace(
         **changes,
         status=status_for(item.quantity, discontinued),
         version=item.version + 1,

@@ -36,7 +36,13 @@ class PageTokens:
         except ValueError:
             raise ValidationError(path, "is not a token this API issued") from None
         signature, payload = raw[:_SIGNATURE_BYTES], raw[_SIGNATURE_BYTES:]
-        if len(signature) < _SIGNATURE_BYTES or not hmac.compare_digest(signature, self._sign(payload)):
+        # Only the exact text we issued: lenient base64 would accept padded or bit-twiddled variants of a token.
+        canonical = base64.urlsafe_b64encode(raw).decode().rstrip("=") == token
+        if (
+            not canonical
+            or len(signature) < _SIGNATURE_BYTES
+            or not hmac.compare_digest(signature, self._sign(payload))
+        ):
             raise ValidationError(path, "is not a token this API issued")
         content = json.loads(payload)
         if content["s"] != scope:

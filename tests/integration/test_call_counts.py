@@ -1,0 +1,226 @@
+"""DynamoDB calls per operation, counted with botocore's event hooks on the handlers' own client.
+
+They are the cost model of docs/data-model.md and do not depend on the machine. None of them may be a Scan.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from tests.appsync import error_of, invoke_batch, is_error, mutate, query
+
+NewItem = Callable[..., dict[str, Any]]
+
+
+def measure(calls: Counter[str], operation: Callable[[], Any]) -> tuple[Any, dict[str, int]]:
+    """Run ``operation`` and return its result with the DynamoDB calls it made (and only those)."""
+    calls.clear()
+    result = operation()
+    made = dict(calls)
+    assert "Scan" not in made, made
+    return result, made
+
+
+def adjust(item_id: str, delta: int, key: str) -> Any:
+    adjustment = {"itemId": item_id, "delta": delta, "reason": "CORRECTION", "idempotencyKey": key}
+    return mutate("adjustStock", {"input": adjustment})
+
+
+def fulfill(order_id: str, lines: list[tuple[str, int]]) -> Any:
+    order = {"orderId": order_id, "lines": [{"itemId": item_id, "quantity": quantity} for item_id, quantity in lines]}
+    return mutate("fulfillOrder", {"input": order})
+
+
+def test_get_item_makes_one_get_item_call(new_item: NewItem, dynamodb_calls: Counter[str]) -> None:
+    item = new_item()
+
+    found, made = measure(dynamodb_calls, lambda: query("getItem", {"id": item["id"]}))
+    assert found == item
+    assert made == {"GetItem": 1}
+
+    absent, made = measure(dynamodb_calls, lambda: query("getItem", {"id": str(uuid.uuid4())}))
+    assert absent is None
+    assert made == {"GetItem": 1}
+
+
+def test_get_item_by_sku_makes_at_most_two_get_item_calls(new_item: NewItem, dynamodb_calls: Counter[str]) -> None:
+    item = new_item(sku="BY-SKU")
+
+    found, made = measure(dynamodb_calls, lambda: query("getItemBySku", {"sku": "BY-SKU"}))
+    assert found == item
+    assert made == {"GetItem": 2}
+
+    absent, made = measure(dynamodb_calls, lambda: query("getItemBySku", {"sku": "NO-SUCH"}))
+    assert absent is None
+    assert made == {"GetItem": 1}
+
+    impossible, made = measure(dynamodb_calls, lambda: query("getItemBySku", {"sku": " padded "}))
+    assert impossible is None
+    assert made == {}
+
+
+def test_list_items_page_makes_one_query_and_at_most_one_batch_get(
+    new_item: NewItem, dynamodb_calls: Counter[str]
+) -> None:
+    for number in range(25):
+        new_item(sku=f"C-{number:02d}", category="tools" if number % 2 else "garden", quantity=number)
+
+    cases: list[tuple[dict[str, Any], int]] = [
+        ({}, 20),
+        ({"limit": 100}, 25),
+        ({"filter": {"category": "tools"}}, 12),
+        ({"filter": {"status": "AVAILABLE"}}, 20),
+        ({"filter": {"status": "OUT_OF_STOCK"}}, 1),
+        ({"filter": {"lowStock": True}}, 11),
+    ]
+    for arguments, size in cases:
+        page, made = measure(dynamodb_calls, partial(query, "listItems", arguments))
+        assert len(page["items"]) == size, arguments
+        assert made == {"Query": 1, "BatchGetItem": 1}, arguments
+
+    page, made = measure(dynamodb_calls, lambda: query("listItems", {"filter": {"category": "none"}}))
+    assert page == {"items": [], "nextToken": None}
+    assert made == {"Query": 1}
+
+
+def test_list_items_next_page_costs_the_same_as_the_first(new_item: NewItem, dynamodb_calls: Counter[str]) -> None:
+    for number in range(5):
+        new_item(sku=f"N-{number}")
+    token = query("listItems", {"limit": 2})["nextToken"]
+
+    page, made = measure(dynamodb_calls, lambda: query("listItems", {"limit": 2, "nextToken": token}))
+
+    assert [item["sku"] for item in page["items"]] == ["N-2", "N-3"]
+    assert made == {"Query": 1, "BatchGetItem": 1}
+
+
+def test_item_movements_makes_one_query_per_item_of_the_batch(new_item: NewItem, dynamodb_calls: Counter[str]) -> None:
+    items = [new_item(quantity=number + 1) for number in range(3)]
+
+    pages, made = measure(dynamodb_calls, lambda: invoke_batch("Item", "movements", items))
+
+    assert [len(page["items"]) for page in pages] == [1, 1, 1]
+    assert made == {"Query": 3}
+
+
+def test_create_item_makes_one_call(dynamodb_calls: Counter[str]) -> None:
+    for item_input in (
+        {"sku": "CR-1", "name": "n", "category": "c", "price": 1},
+        {"sku": "CR-2", "name": "n", "category": "c", "price": 1, "quantity": 5},  # with its first movement
+    ):
+        item, made = measure(dynamodb_calls, partial(mutate, "createItem", {"input": item_input}))
+        assert not is_error(item), item
+        assert made == {"TransactWriteItems": 1}
+
+    duplicate, made = measure(
+        dynamodb_calls,
+        lambda: mutate("createItem", {"input": {"sku": "CR-1", "name": "n", "category": "c", "price": 1}}),
+    )
+    assert error_of(duplicate)["type"] == "DuplicateSku"
+    assert made == {"TransactWriteItems": 1}
+
+
+def test_adjust_stock_makes_at_most_two_calls_first_time_and_one_on_replay(
+    new_item: NewItem, dynamodb_calls: Counter[str]
+) -> None:
+    item = new_item(quantity=5)
+
+    movement, made = measure(dynamodb_calls, lambda: adjust(item["id"], -2, "k-1"))
+    assert movement["quantityAfter"] == 3
+    assert made == {"BatchGetItem": 1, "TransactWriteItems": 1}
+
+    replay, made = measure(dynamodb_calls, lambda: adjust(item["id"], -2, "k-1"))
+    assert replay == movement
+    assert made == {"BatchGetItem": 1}
+
+
+def test_refused_adjust_stock_makes_no_write(new_item: NewItem, dynamodb_calls: Counter[str]) -> None:
+    item = new_item(quantity=1)
+
+    short, made = measure(dynamodb_calls, lambda: adjust(item["id"], -2, "k-short"))
+    assert error_of(short)["type"] == "InsufficientStock"
+    assert made == {"BatchGetItem": 1}
+
+    invalid, made = measure(dynamodb_calls, lambda: adjust(item["id"], 0, "k-zero"))
+    assert error_of(invalid)["type"] == "ValidationError"
+    assert made == {}
+
+
+def test_fulfill_order_makes_at_most_two_calls_with_one_line(new_item: NewItem, dynamodb_calls: Counter[str]) -> None:
+    item = new_item(quantity=5)
+
+    result, made = measure(dynamodb_calls, lambda: fulfill("order-1", [(item["id"], 1)]))
+    assert len(result["movements"]) == 1
+    assert made == {"BatchGetItem": 1, "TransactWriteItems": 1}
+
+    replay, made = measure(dynamodb_calls, lambda: fulfill("order-1", [(item["id"], 1)]))
+    assert replay == result
+    assert made == {"BatchGetItem": 1}
+
+
+def test_fulfill_order_makes_at_most_two_calls_with_twenty_five_lines(
+    new_item: NewItem, dynamodb_calls: Counter[str]
+) -> None:
+    items = [new_item(quantity=3) for _ in range(25)]
+    lines = [(item["id"], 2) for item in items]
+
+    result, made = measure(dynamodb_calls, lambda: fulfill("order-25", lines))
+    assert not is_error(result), result
+    assert [movement["quantityAfter"] for movement in result["movements"]] == [1] * 25
+    assert made == {"BatchGetItem": 1, "TransactWriteItems": 1}
+
+    short, made = measure(dynamodb_calls, lambda: fulfill("order-25-again", lines))
+    assert len(error_of(short)["info"]["lines"]) == 25
+    assert made == {"BatchGetItem": 1}
+
+
+def test_update_item_makes_at_most_two_calls(new_item: NewItem, dynamodb_calls: Counter[str]) -> None:
+    item = new_item()
+
+    updated, made = measure(
+        dynamodb_calls, lambda: mutate("updateItem", {"input": {"id": item["id"], "expectedVersion": 1, "name": "u"}})
+    )
+    assert updated["version"] == 2
+    assert made == {"GetItem": 1, "PutItem": 1}
+
+    stale, made = measure(
+        dynamodb_calls, lambda: mutate("updateItem", {"input": {"id": item["id"], "expectedVersion": 1, "name": "v"}})
+    )
+    assert error_of(stale)["type"] == "VersionConflict"
+    assert made == {"GetItem": 1}
+
+
+def test_delete_item_makes_at_most_two_calls(new_item: NewItem, dynamodb_calls: Counter[str]) -> None:
+    item = new_item(quantity=1)
+
+    deleted, made = measure(dynamodb_calls, lambda: mutate("deleteItem", {"id": item["id"]}))
+    assert deleted == item
+    assert made == {"GetItem": 1, "TransactWriteItems": 1}
+
+    absent, made = measure(dynamodb_calls, lambda: mutate("deleteItem", {"id": item["id"]}))
+    assert absent is None
+    assert made == {"GetItem": 1}
+
+
+def test_no_operation_ever_scans(new_item: NewItem, dynamodb_calls: Counter[str]) -> None:
+    dynamodb_calls.clear()
+    item = new_item(sku="ALL", quantity=5, category="tools")
+    other = new_item(sku="ALL-2", quantity=5)
+    query("getItem", {"id": item["id"]})
+    query("getItemBySku", {"sku": "ALL"})
+    for arguments in ({}, {"filter": {"category": "tools"}}, {"filter": {"status": "AVAILABLE"}}):
+        query("listItems", arguments)
+    query("listItems", {"filter": {"lowStock": True}})
+    invoke_batch("Item", "movements", [item, other])
+    adjust(item["id"], -1, "k-all")
+    fulfill("order-all", [(item["id"], 1), (other["id"], 1)])
+    mutate("updateItem", {"input": {"id": item["id"], "expectedVersion": 1, "price": 2}})
+    mutate("deleteItem", {"id": other["id"]})
+
+    assert sum(dynamodb_calls.values()) > 10
+    assert set(dynamodb_calls) <= {"GetItem", "PutItem", "Query", "BatchGetItem", "TransactWriteItems"}
+    assert dynamodb_calls["Scan"] == 0

@@ -1,0 +1,100 @@
+"""Page tokens: signed, scoped, and refused as a ValidationError whenever we did not issue them as they are."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from inventory.errors import ValidationError
+from inventory.tokens import PageTokens
+from tests.conftest import TEST_SECRET
+
+SCOPE = "items:[null, null, false]"
+KEY = {"pk": "ITEM#42", "sk": "ITEM", "listAll": "ITEM", "sku": "SKU-é-1"}
+
+
+@pytest.fixture
+def tokens() -> PageTokens:
+    return PageTokens(TEST_SECRET.encode())
+
+
+def refusal(tokens: PageTokens, token: str, scope: str = SCOPE) -> dict[str, str]:
+    with pytest.raises(ValidationError) as caught:
+        tokens.open(token, scope)
+    assert caught.value.error_type == "ValidationError"
+    return caught.value.info
+
+
+def decode(token: str) -> bytes:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+
+
+def encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def test_an_issued_token_opens_to_the_key_it_carries(tokens: PageTokens) -> None:
+    assert tokens.open(tokens.issue(SCOPE, KEY), SCOPE) == KEY
+
+
+def test_a_token_opens_in_another_instance_with_the_same_secret(tokens: PageTokens) -> None:
+    """Survives restarts and cold starts: nothing but the secret is needed to open it."""
+    assert PageTokens(TEST_SECRET.encode()).open(tokens.issue(SCOPE, KEY), SCOPE) == KEY
+
+
+def test_a_token_is_url_safe_text_without_padding(tokens: PageTokens) -> None:
+    token = tokens.issue(SCOPE, KEY)
+    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def test_a_token_with_an_altered_payload_is_refused(tokens: PageTokens) -> None:
+    raw = decode(tokens.issue(SCOPE, KEY))
+    forged = raw.replace(b"ITEM#42", b"ITEM#43")
+    assert forged != raw
+    assert refusal(tokens, encode(forged)) == {"field": "nextToken", "reason": "is not a token this API issued"}
+
+
+@pytest.mark.parametrize("position", [0, 10, 30, -5])
+def test_a_token_with_one_character_changed_is_refused(tokens: PageTokens, position: int) -> None:
+    token = tokens.issue(SCOPE, KEY)
+    index = position % len(token)  # not the last character, whose low bits may be padding
+    altered = token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1 :]
+    assert altered != token
+    assert refusal(tokens, altered)["field"] == "nextToken"
+
+
+def test_a_token_with_a_payload_signed_by_nobody_is_refused(tokens: PageTokens) -> None:
+    raw = decode(tokens.issue(SCOPE, KEY))
+    assert refusal(tokens, encode(bytes(16) + raw[16:]))["field"] == "nextToken"
+
+
+def test_a_token_of_another_scope_is_refused(tokens: PageTokens) -> None:
+    token = tokens.issue('items:["tools", null, false]', KEY)
+    info = refusal(tokens, token, scope=SCOPE)
+    assert info["field"] == "nextToken"
+    assert "another listing" in info["reason"]
+
+
+def test_a_movements_token_is_refused_for_another_item(tokens: PageTokens) -> None:
+    token = tokens.issue("movements:item-1", KEY)
+    assert refusal(tokens, token, scope="movements:item-2")["field"] == "nextToken"
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    ["", "a", "not a token", "!!!!", "é", "eyJzIjoiaXRlbXMiLCJrIjp7fX0", "A" * 200, "%00%00"],
+)
+def test_garbage_is_refused_as_a_validation_error(tokens: PageTokens, garbage: str) -> None:
+    assert refusal(tokens, garbage) == {"field": "nextToken", "reason": "is not a token this API issued"}
+
+
+def test_a_token_signed_with_another_secret_is_refused(tokens: PageTokens) -> None:
+    foreign = PageTokens(b"another-secret-of-32-characters!").issue(SCOPE, KEY)
+    assert refusal(tokens, foreign)["field"] == "nextToken"
+
+
+def test_the_refusal_names_the_argument_path_it_was_given(tokens: PageTokens) -> None:
+    with pytest.raises(ValidationError) as caught:
+        tokens.open("garbage", SCOPE, path="movements.nextToken")
+    assert caught.value.info["field"] == "movements.nextToken"
