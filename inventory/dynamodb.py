@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 
 from inventory.errors import DuplicateSku
 from inventory.models import (
@@ -159,10 +158,6 @@ def request_from_record(record: Mapping[str, Any]) -> RequestRecord:
 
 def _unchanged_values(item: Item) -> dict[str, Any]:
     return serialize({":version": item.version, ":stockRevision": item.stock_revision})
-
-
-def _failure_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 class DynamoDBInventoryRepository:
