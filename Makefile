@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+ENV ?= dev
 
-.PHONY: setup test lint bench clean
+.PHONY: setup test lint bench synth clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -28,5 +30,10 @@ test: lint
 bench: setup
 	$(BIN)/python -m benchmarks
 
+synth: setup
+	rm -rf cdk.out
+	CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='{"env": "$(ENV)"}' $(BIN)/python -m infra.app
+	@echo "wrote cdk.out/InventoryApi-$(ENV).template.json (make synth ENV=prod for prod)"
+
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache cdk.out

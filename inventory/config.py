@@ -1,10 +1,26 @@
-"""The API's configuration, read once per process from environment variables into a frozen dataclass."""
+"""The API's configuration: environment variables into a frozen dataclass, optionally overlaid with the values the
+deployed stack keeps in Parameter Store and Secrets Manager (resolvers/runtime.py fetches those and caches them)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+# The deployed functions find their configuration through these variables (set by the CDK stack); without them (tests,
+# the local server) the environment variables below are the whole configuration.
+PARAMETER_PATH_VARIABLE = "INVENTORY_PARAMETER_PATH"  # e.g. /inventory/prod/config/
+PAGE_TOKEN_SECRET_ID_VARIABLE = "INVENTORY_PAGE_TOKEN_SECRET_ID"  # the Secrets Manager secret (ARN) signing nextToken
+CONFIGURATION_MAX_AGE_VARIABLE = "INVENTORY_CONFIGURATION_MAX_AGE_SECONDS"  # how long fetched values are reused
+DEFAULT_CONFIGURATION_MAX_AGE_SECONDS = 300
+
+# The parameters under the path, each standing for the environment variable it overrides.
+PARAMETER_VARIABLES: Mapping[str, str] = {
+    "default-page-size": "INVENTORY_DEFAULT_PAGE_SIZE",
+    "max-page-size": "INVENTORY_MAX_PAGE_SIZE",
+    "default-reorder-point": "INVENTORY_DEFAULT_REORDER_POINT",
+    "idempotency-ttl-hours": "INVENTORY_IDEMPOTENCY_TTL_HOURS",
+}
 
 
 class ConfigurationError(RuntimeError):
@@ -55,3 +71,17 @@ class Settings:
             default_reorder_point=number("INVENTORY_DEFAULT_REORDER_POINT", cls.default_reorder_point),
             idempotency_ttl_hours=number("INVENTORY_IDEMPOTENCY_TTL_HOURS", cls.idempotency_ttl_hours),
         )
+
+    @classmethod
+    def from_sources(
+        cls, env: Mapping[str, str], parameters: Mapping[str, str], page_token_secret: str | None
+    ) -> Settings:
+        """The environment overlaid with Parameter Store values (named as in PARAMETER_VARIABLES, relative to the
+        path; other names are ignored) and the page-token secret, validated like :meth:`from_env`."""
+        merged = dict(env)
+        merged.update(
+            {PARAMETER_VARIABLES[name]: value for name, value in parameters.items() if name in PARAMETER_VARIABLES}
+        )
+        if page_token_secret is not None:
+            merged["INVENTORY_PAGE_TOKEN_SECRET"] = page_token_secret
+        return cls.from_env(merged)

@@ -1,23 +1,43 @@
-"""What every resolver function shares: the service (built once per container), logging, and the one place where
-failures become the error envelope that the AppSync wiring turns into a GraphQL error."""
+"""What every resolver function shares: the service (built once per container, rebuilt only when its configuration
+changes), logging, business metrics, and the one place where failures become the error envelope that the AppSync
+wiring turns into a GraphQL error."""
 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import AppSyncResolver
 from aws_lambda_powertools.event_handler.graphql_appsync.router import Router
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import AppSyncResolverEvent
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from inventory.config import Settings
+from inventory.config import (
+    CONFIGURATION_MAX_AGE_VARIABLE,
+    DEFAULT_CONFIGURATION_MAX_AGE_SECONDS,
+    PAGE_TOKEN_SECRET_ID_VARIABLE,
+    PARAMETER_PATH_VARIABLE,
+    Settings,
+)
 from inventory.dynamodb import DynamoDBInventoryRepository
-from inventory.errors import InventoryError, error_envelope, internal_error_envelope
+from inventory.errors import InsufficientStock, InventoryError, error_envelope, internal_error_envelope
 from inventory.service import InventoryService
 
 logger = Logger(service="inventory")
+
+# Business metrics (CloudWatch embedded metric format, dimension service=inventory), emitted only where the stack set
+# POWERTOOLS_METRICS_NAMESPACE; the dashboard charts these names. Replays of a request count like first answers.
+METRICS_NAMESPACE_VARIABLE = "POWERTOOLS_METRICS_NAMESPACE"
+STOCK_ADJUSTED = "StockAdjusted"
+ORDERS_FULFILLED = "OrdersFulfilled"
+INSUFFICIENT_STOCK = "InsufficientStock"
+BUSINESS_METRICS = (STOCK_ADJUSTED, ORDERS_FULFILLED, INSUFFICIENT_STOCK)
+_SUCCESS_METRICS = {"adjustStock": STOCK_ADJUSTED, "fulfillOrder": ORDERS_FULFILLED}
 
 
 @functools.cache
@@ -27,10 +47,68 @@ def dynamodb_client() -> Any:
 
 
 @functools.cache
-def service() -> InventoryService:
-    """The container's service; warm invocations reuse it (and its client and configuration)."""
-    settings = Settings.from_env()
-    return InventoryService(DynamoDBInventoryRepository(dynamodb_client(), settings.table_name), settings)
+def _environment_settings() -> Settings:
+    return Settings.from_env()
+
+
+def current_settings() -> Settings:
+    """The configuration: environment variables only (tests, the local server), or, in a deployed function, overlaid
+    with the Parameter Store values and the page-token secret its environment names. Powertools keeps those in memory
+    for the configured max age, so they are fetched once per container and then at most once per max age."""
+    path = os.environ.get(PARAMETER_PATH_VARIABLE)
+    secret_id = os.environ.get(PAGE_TOKEN_SECRET_ID_VARIABLE)
+    if not path and not secret_id:
+        return _environment_settings()
+    # Imported here: only deployed functions load it (about 10 ms), once, when they first build their service.
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
+
+    max_age = int(os.environ.get(CONFIGURATION_MAX_AGE_VARIABLE) or DEFAULT_CONFIGURATION_MAX_AGE_SECONDS)
+    values = parameters.get_parameters(path, recursive=False, max_age=max_age) if path else {}
+    secret = parameters.get_secret(secret_id, max_age=max_age) if secret_id else None
+    return Settings.from_sources(os.environ, values, secret)
+
+
+class _ContainerService:
+    """The container's service; warm invocations reuse it (and its client), until the configuration changes."""
+
+    def __init__(self) -> None:
+        self._service: InventoryService | None = None
+
+    def __call__(self) -> InventoryService:
+        settings = current_settings()
+        current = self._service
+        if current is None or current.settings != settings:
+            current = InventoryService(DynamoDBInventoryRepository(dynamodb_client(), settings.table_name), settings)
+            self._service = current
+        return current
+
+    def cache_clear(self) -> None:
+        """Forget the service and the configuration read from the environment (a new container)."""
+        self._service = None
+        _environment_settings.cache_clear()
+
+
+service = _ContainerService()
+
+
+@functools.cache
+def _metrics() -> Metrics:
+    return Metrics(service="inventory")
+
+
+def record_business_metric(field_name: str, result: Any) -> None:
+    """Counts a successful adjustStock or fulfillOrder, and every InsufficientStock refusal."""
+    if not os.environ.get(METRICS_NAMESPACE_VARIABLE):
+        return
+    failure = result.get("error") if isinstance(result, dict) else None
+    if failure is None:
+        name = _SUCCESS_METRICS.get(field_name)
+    else:
+        name = INSUFFICIENT_STOCK if failure["type"] == InsufficientStock.error_type else None
+    if name is not None:
+        metrics = _metrics()
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        metrics.flush_metrics()
 
 
 def failure_envelope(error: Exception) -> dict[str, Any]:
@@ -50,8 +128,23 @@ def outcome(resolve: Callable[[], Any]) -> Any:
         return failure_envelope(error)
 
 
+class InventoryResolver(AppSyncResolver):
+    """Powertools' AppSyncResolver that also reports the business metrics of each direct (non-batch) invocation."""
+
+    def resolve(
+        self,
+        event: dict[str, Any] | list[dict[str, Any]],
+        context: LambdaContext,
+        data_model: type[AppSyncResolverEvent] = AppSyncResolverEvent,
+    ) -> Any:
+        result = super().resolve(event, context, data_model)
+        if isinstance(event, dict):
+            record_business_metric(event["info"]["fieldName"], result)
+        return result
+
+
 def build_app(*routers: Router) -> AppSyncResolver:
-    app = AppSyncResolver()
+    app = InventoryResolver()
     for router in routers:
         app.include_router(router)
     app.exception_handler(Exception)(failure_envelope)

@@ -1,0 +1,152 @@
+"""The AppSync GraphQL API: schema.graphql, its authorization modes, logging and tracing, and one APPSYNC_JS resolver
+per field, backed by the function that serves it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration, Expiration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_appsync as appsync
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import ApiConfig
+from infra.functions import ResolverFunctions
+from infra.nag import suppress
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_PATH = ROOT / "schema.graphql"
+RESOLVER_CODE_PATH = Path(__file__).resolve().parent / "lambda_resolver.js"
+
+# Which function serves each field: every read (the queries and the nested Item.movements) on the function that
+# cannot write, every write on the other. AppSync resolves any other field from its parent object.
+READ_FIELDS = (("Query", "getItem"), ("Query", "getItemBySku"), ("Query", "listItems"), ("Item", "movements"))
+WRITE_FIELDS = tuple(
+    ("Mutation", field) for field in ("createItem", "updateItem", "deleteItem", "adjustStock", "fulfillOrder")
+)
+# Batch-invoked fields: the parents of one response reach the function together, up to the configured batch size.
+BATCHED_FIELDS = (("Item", "movements"),)
+
+
+class AppSyncApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: ApiConfig,
+        name: str,
+        functions: ResolverFunctions,
+        log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # AppSync writes field logs with this role; it may write to the API's log group only (granted below).
+        logs_role = iam.Role(self, "LogsRole", assumed_by=iam.ServicePrincipal("appsync.amazonaws.com"))
+        self.api = appsync.GraphqlApi(
+            self,
+            "Api",
+            name=name,
+            definition=appsync.Definition.from_file(str(SCHEMA_PATH)),
+            authorization_config=appsync.AuthorizationConfig(
+                default_authorization=appsync.AuthorizationMode(
+                    authorization_type=appsync.AuthorizationType.API_KEY,
+                    api_key_config=appsync.ApiKeyConfig(
+                        description="Inventory API default key; each deployment moves its expiry forward (README).",
+                        expires=Expiration.after(Duration.days(config.api_key_expiry_days)),
+                    ),
+                ),
+                additional_authorization_modes=self._additional_modes(config),
+            ),
+            xray_enabled=config.xray,
+            introspection_config=appsync.IntrospectionConfig.ENABLED
+            if config.introspection
+            else appsync.IntrospectionConfig.DISABLED,
+            query_depth_limit=config.query_depth_limit,
+            resolver_count_limit=config.resolver_count_limit,
+            environment_variables={"BATCHED_FIELDS": ",".join(f"{t}.{f}" for t, f in BATCHED_FIELDS)},
+        )
+        # AppSync logs to /aws/appsync/apis/<api id>. The log group is made here, with a retention (the default is
+        # forever), and logging is set on the CloudFormation resource: the GraphqlApi construct's log_config would add
+        # a log-retention custom resource (a Lambda function of its own) for the same purpose.
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=Fn.join("", ["/aws/appsync/apis/", self.api.api_id]),
+            retention=log_retention,
+            removal_policy=removal_policy,
+        )
+        self.log_group.grant_write(logs_role)
+        cfn_api = self.api.node.default_child
+        assert isinstance(cfn_api, appsync.CfnGraphQLApi)
+        cfn_api.log_config = appsync.CfnGraphQLApi.LogConfigProperty(
+            cloud_watch_logs_role_arn=logs_role.role_arn,
+            field_log_level=config.field_log_level.value,
+            exclude_verbose_content=True,
+        )
+        suppress(
+            cfn_api,
+            "AwsSolutions-ASC3",
+            "Request logging is on (field log level from config, to a log group with retention); only verbose "
+            "content is left out on purpose: it would copy request headers (API keys, SigV4 signatures) and every "
+            "argument into the logs.",
+        )
+
+        code = appsync.Code.from_inline(RESOLVER_CODE_PATH.read_text())
+        for function, fields in ((functions.queries, READ_FIELDS), (functions.mutations, WRITE_FIELDS)):
+            source = self._data_source(function)
+            for type_name, field_name in fields:
+                batched = (type_name, field_name) in BATCHED_FIELDS
+                source.create_resolver(
+                    f"{type_name}{field_name[0].upper()}{field_name[1:]}Resolver",
+                    type_name=type_name,
+                    field_name=field_name,
+                    runtime=appsync.FunctionRuntime.JS_1_0_0,
+                    code=code,
+                    max_batch_size=config.movements_max_batch_size if batched else None,
+                )
+
+    @property
+    def api_key(self) -> appsync.CfnApiKey:
+        key = self.api.node.find_child("DefaultApiKey")
+        assert isinstance(key, appsync.CfnApiKey)
+        return key
+
+    @property
+    def realtime_url(self) -> str:
+        api = self.api.node.default_child
+        assert isinstance(api, appsync.CfnGraphQLApi)
+        return api.attr_realtime_url
+
+    def _additional_modes(self, config: ApiConfig) -> list[appsync.AuthorizationMode]:
+        modes = [appsync.AuthorizationMode(authorization_type=appsync.AuthorizationType.IAM)]
+        if config.cognito_user_pool_id is not None:
+            # Opt in. Callers signed in to the pool reach only the types and fields schema.graphql marks with
+            # @aws_cognito_user_pools.
+            pool = cognito.UserPool.from_user_pool_id(self, "UserPool", config.cognito_user_pool_id)
+            modes.append(
+                appsync.AuthorizationMode(
+                    authorization_type=appsync.AuthorizationType.USER_POOL,
+                    user_pool_config=appsync.UserPoolConfig(user_pool=pool),
+                )
+            )
+        return modes
+
+    def _data_source(self, function: lambda_.Function) -> appsync.LambdaDataSource:
+        name = function.node.id
+        source = self.api.add_lambda_data_source(
+            f"{name}Source", function, description=f"The {name.lower()} function of the inventory API"
+        )
+        stack = Stack.of(self)
+        function_id = stack.resolve(stack.get_logical_id(function.node.default_child))  # type: ignore[arg-type]
+        suppress(
+            source.node.find_child("ServiceRole").node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5",
+            "AppSync may invoke this one function; the :* that CDK's grantInvoke adds covers its versions and "
+            "aliases, nothing else.",
+            [f"Resource::<{function_id}.Arn>:*"],
+        )
+        return source

@@ -1,0 +1,176 @@
+"""Everything that differs between environments, in one object per environment.
+
+Constructs read their part of :class:`EnvironmentConfig` and contain no ``if env == "prod"``. Add an environment by
+adding an entry to :data:`ENVIRONMENTS`; select it with ``cdk deploy -c env=<name>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aws_cdk import RemovalPolicy
+from aws_cdk.aws_appsync import FieldLogLevel
+from aws_cdk.aws_logs import RetentionDays
+
+
+@dataclass(frozen=True)
+class OnDemand:
+    """Pay per request, with a ceiling: beyond these request units per second DynamoDB throttles instead of billing,
+    on the table and on each index, so a runaway client cannot run up the bill."""
+
+    max_read_request_units: int
+    max_write_request_units: int
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """Provisioned capacity with target-tracking auto-scaling, on the table and on every index (each index gets the
+    same bounds)."""
+
+    min_read_capacity: int
+    max_read_capacity: int
+    min_write_capacity: int
+    max_write_capacity: int
+    target_utilization_percent: int = 70
+
+
+@dataclass(frozen=True)
+class TableConfig:
+    capacity: OnDemand | Provisioned
+    point_in_time_recovery: bool
+    deletion_protection: bool
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The API's own settings, published under /inventory/<env>/config/ and read by the functions (with a cache age)."""
+
+    default_page_size: int = 20
+    max_page_size: int = 100
+    default_reorder_point: int = 10
+    idempotency_ttl_hours: int = 24
+
+
+@dataclass(frozen=True)
+class FunctionsConfig:
+    memory_mb: int
+    timeout_seconds: int
+    log_retention: RetentionDays
+    configuration_max_age_seconds: int  # how long a function reuses the Parameter Store values and the secret
+    queries_reserved_concurrency: int | None = None  # None: share the account's unreserved pool
+    mutations_reserved_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    api_key_expiry_days: int  # counted from each deployment (AppSync allows 1 to 365)
+    introspection: bool
+    field_log_level: FieldLogLevel
+    movements_max_batch_size: int  # Item.movements parents per Lambda invocation
+    query_depth_limit: int = 6  # the deepest query the schema allows is 5 (listItems.items.movements.items.id)
+    resolver_count_limit: int = 250  # a page of 100 items with their movements runs 101 resolvers
+    xray: bool = True  # X-Ray tracing of the API and the functions
+    cognito_user_pool_id: str | None = None  # opt in: an existing user pool, added as an authorization mode
+
+
+@dataclass(frozen=True)
+class AlarmThresholds:
+    """Each alarm fires when its metric reaches the threshold over one 5-minute period."""
+
+    appsync_5xx_errors: int = 1
+    appsync_p99_latency_ms: int = 2000
+    lambda_errors: int = 1
+    lambda_throttles: int = 1
+    lambda_p99_duration_share_of_timeout: float = 0.8
+    dynamodb_throttled_requests: int = 1
+    dynamodb_system_errors: int = 1
+
+
+@dataclass(frozen=True)
+class MonitoringConfig:
+    alarm_email: str | None = None  # subscribed to the alarm topic (the address must confirm the subscription)
+    thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
+
+
+@dataclass(frozen=True)
+class WebAclConfig:
+    """A WAF web ACL in front of the API: about $7 a month fixed (ACL $5 + 2 rules x $1) plus $0.60 per million
+    requests."""
+
+    requests_per_ip_per_5_minutes: int  # beyond this, the client IP is blocked until its rate falls back
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    name: str
+    removal_policy: RemovalPolicy  # on stack deletion: RETAIN keeps the table (and its data) and the log groups
+    table: TableConfig
+    functions: FunctionsConfig
+    api: ApiConfig
+    monitoring: MonitoringConfig
+    web_acl: WebAclConfig | None  # None: no WAF
+    api_settings: ApiSettings = field(default_factory=ApiSettings)
+
+    @property
+    def parameter_path(self) -> str:
+        """Where this environment's parameters live in Parameter Store."""
+        return f"/inventory/{self.name}"
+
+
+ENVIRONMENTS: dict[str, EnvironmentConfig] = {
+    "dev": EnvironmentConfig(
+        name="dev",
+        removal_policy=RemovalPolicy.DESTROY,
+        table=TableConfig(
+            capacity=OnDemand(max_read_request_units=200, max_write_request_units=100),
+            point_in_time_recovery=False,
+            deletion_protection=False,
+        ),
+        functions=FunctionsConfig(
+            memory_mb=256,
+            timeout_seconds=10,
+            log_retention=RetentionDays.ONE_WEEK,
+            configuration_max_age_seconds=60,
+        ),
+        api=ApiConfig(
+            api_key_expiry_days=30,
+            introspection=True,
+            field_log_level=FieldLogLevel.ALL,
+            movements_max_batch_size=100,
+        ),
+        monitoring=MonitoringConfig(),
+        web_acl=None,
+    ),
+    "prod": EnvironmentConfig(
+        name="prod",
+        removal_policy=RemovalPolicy.RETAIN,
+        table=TableConfig(
+            capacity=OnDemand(max_read_request_units=4000, max_write_request_units=2000),
+            point_in_time_recovery=True,
+            deletion_protection=True,
+        ),
+        functions=FunctionsConfig(
+            memory_mb=512,
+            timeout_seconds=10,
+            log_retention=RetentionDays.ONE_MONTH,
+            configuration_max_age_seconds=300,
+            queries_reserved_concurrency=50,
+            mutations_reserved_concurrency=25,
+        ),
+        api=ApiConfig(
+            api_key_expiry_days=365,
+            introspection=False,
+            field_log_level=FieldLogLevel.ERROR,
+            movements_max_batch_size=100,
+        ),
+        monitoring=MonitoringConfig(),
+        web_acl=WebAclConfig(requests_per_ip_per_5_minutes=3000),
+    ),
+}
+
+
+def environment(name: str) -> EnvironmentConfig:
+    try:
+        return ENVIRONMENTS[name]
+    except KeyError:
+        raise ValueError(f"unknown environment {name!r}: choose one of {', '.join(ENVIRONMENTS)}") from None

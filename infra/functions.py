@@ -1,0 +1,164 @@
+"""The two resolver functions: queries (read-only, cannot write) and mutations, each with its own role, log group
+and only the DynamoDB actions its code makes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from infra.config import FunctionsConfig
+from infra.configuration import Configuration
+from infra.nag import suppress
+from infra.table import InventoryTable
+from inventory.config import (
+    CONFIGURATION_MAX_AGE_VARIABLE,
+    PAGE_TOKEN_SECRET_ID_VARIABLE,
+    PARAMETER_PATH_VARIABLE,
+)
+from resolvers.runtime import METRICS_NAMESPACE_VARIABLE
+
+ROOT = Path(__file__).resolve().parent.parent
+# The Lambda bundle is the domain package and the resolvers, nothing else (no tests, local server or CDK code).
+# Everything else in the repository is excluded; boto3 comes with the runtime and Powertools with its layer.
+BUNDLE_PACKAGES = ("inventory", "resolvers")
+BUNDLE_EXCLUDE = [
+    "*",
+    ".*",
+    *(f"!{package}" for package in BUNDLE_PACKAGES),
+    *(f"!{package}/**" for package in BUNDLE_PACKAGES),
+    "**/__pycache__",
+    "**/*.pyc",
+]
+
+# The DynamoDB actions each side's code makes (inventory/dynamodb.py; a transaction needs its actions' permissions).
+READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+WRITE_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
+
+# AWS publishes each Powertools release's layer ARN, per region, under this public parameter.
+POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.13/{release}"
+
+
+def pinned_powertools_release() -> str:
+    """The Powertools release requirements.txt pins: the deployed layer runs the code the tests ran."""
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line.startswith("aws-lambda-powertools=="):
+            return line.split("==", 1)[1].split("#", 1)[0].strip()
+    raise RuntimeError("requirements.txt pins no aws-lambda-powertools release")
+
+
+X_RAY_REASON = (
+    "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level "
+    "permission: the resource must be *."
+)
+
+
+def metrics_namespace(environment: str) -> str:
+    return f"Inventory/{environment}"
+
+
+class ResolverFunctions(Construct):
+    """``queries``: Query.* and Item.movements (batch); ``mutations``: Mutation.*."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: FunctionsConfig,
+        environment: str,
+        table: InventoryTable,
+        configuration: Configuration,
+        removal_policy: RemovalPolicy,
+        tracing: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._removal_policy = removal_policy
+        self._tracing = lambda_.Tracing.ACTIVE if tracing else lambda_.Tracing.DISABLED
+        self._code = lambda_.Code.from_asset(str(ROOT), exclude=BUNDLE_EXCLUDE)
+        # Resolved by CloudFormation in the deployment region: no ARN pasted per region or release.
+        layer_arn = ssm.StringParameter.value_for_string_parameter(
+            self, POWERTOOLS_LAYER_PARAMETER.format(release=pinned_powertools_release())
+        )
+        self._layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)
+        self._environment = {
+            "INVENTORY_TABLE_NAME": table.table.table_name,
+            PARAMETER_PATH_VARIABLE: configuration.settings_path,
+            PAGE_TOKEN_SECRET_ID_VARIABLE: configuration.page_token_secret.secret_arn,
+            CONFIGURATION_MAX_AGE_VARIABLE: str(config.configuration_max_age_seconds),
+            METRICS_NAMESPACE_VARIABLE: metrics_namespace(environment),
+            "POWERTOOLS_SERVICE_NAME": "inventory",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+        }
+        self.queries = self._function(
+            "Queries",
+            handler="resolvers.handlers.queries_handler",
+            description="Inventory API reads: Query.* and the batched Item.movements (read-only)",
+            reserved_concurrency=config.queries_reserved_concurrency,
+        )
+        self.mutations = self._function(
+            "Mutations",
+            handler="resolvers.handlers.mutations_handler",
+            description="Inventory API writes: Mutation.*",
+            reserved_concurrency=config.mutations_reserved_concurrency,
+        )
+
+        dynamodb_table = table.table
+        index_arns = [f"{dynamodb_table.table_arn}/index/{name}" for name in table.index_names]
+        self._allow(self.queries, READ_ACTIONS, [dynamodb_table.table_arn, *index_arns])
+        self._allow(self.mutations, WRITE_ACTIONS, [dynamodb_table.table_arn])  # no write path reads an index
+        for function in (self.queries, self.mutations):
+            configuration.grant_read(function)
+        configuration.restrict_secret_to(
+            *(function.role for function in (self.queries, self.mutations) if function.role)
+        )
+
+    @property
+    def all(self) -> tuple[lambda_.Function, ...]:
+        return (self.queries, self.mutations)
+
+    def _function(
+        self, name: str, *, handler: str, description: str, reserved_concurrency: int | None
+    ) -> lambda_.Function:
+        log_group = logs.LogGroup(
+            self, f"{name}Logs", retention=self._config.log_retention, removal_policy=self._removal_policy
+        )
+        # A role of its own with no managed policy: CloudWatch Logs rights on its log group only.
+        role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            self,
+            name,
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=handler,
+            code=self._code,
+            layers=[self._layer],
+            memory_size=self._config.memory_mb,
+            timeout=Duration.seconds(self._config.timeout_seconds),
+            reserved_concurrent_executions=reserved_concurrency,
+            environment=self._environment,
+            description=description,
+            role=role,
+            log_group=log_group,
+            tracing=self._tracing,
+        )
+        suppress(
+            function,
+            "AwsSolutions-L1",
+            "Python 3.13 is the chosen runtime: the AWS-managed Powertools layer the code runs with is its "
+            "python3.13 build, so runtime and layer move to a newer Python together (FunctionsConfig).",
+        )
+        if self._tracing == lambda_.Tracing.ACTIVE:
+            suppress(role.node.find_child("DefaultPolicy"), "AwsSolutions-IAM5", X_RAY_REASON, ["Resource::*"])
+        return function
+
+    @staticmethod
+    def _allow(function: lambda_.Function, actions: tuple[str, ...], resources: list[str]) -> None:
+        function.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=resources))

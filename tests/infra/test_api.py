@@ -1,0 +1,179 @@
+"""The AppSync API: schema, authorization, limits, logging, tracing, and a resolver for every field that needs one."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from graphql import GraphQLObjectType, is_object_type
+
+from infra.api import RESOLVER_CODE_PATH, SCHEMA_PATH
+from resolvers.handlers import mutations_app, queries_app
+from tests.graphql_schema import appsync_schema
+from tests.infra.conftest import RETENTION_DAYS, Synthesized, logical_id
+
+DAY = 24 * 3600
+
+
+def _api(synth: Synthesized) -> dict[str, Any]:
+    return synth.one("AWS::AppSync::GraphQLApi")[1]["Properties"]
+
+
+def _resolvers(synth: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (r["Properties"]["TypeName"], r["Properties"]["FieldName"]): r["Properties"]
+        for r in synth.resources("AWS::AppSync::Resolver").values()
+    }
+
+
+def _fields_needing_a_resolver() -> set[tuple[str, str]]:
+    """From schema.graphql: every Query and Mutation field, and every other field that takes arguments (AppSync
+    resolves a field without arguments from its parent object). Subscriptions are served by @aws_subscribe."""
+    schema = appsync_schema()
+    fields = set()
+    for type_name, graphql_type in schema.type_map.items():
+        if type_name.startswith("__") or not is_object_type(graphql_type) or type_name == "Subscription":
+            continue
+        assert isinstance(graphql_type, GraphQLObjectType)
+        for field_name, field in graphql_type.fields.items():
+            if type_name in {"Query", "Mutation"} or field.args:
+                fields.add((type_name, field_name))
+    return fields
+
+
+def _function_of(synth: Synthesized, resolver: dict[str, Any]) -> str:
+    """'Queries' or 'Mutations': the function behind a resolver's data source."""
+    (data_source,) = [
+        source["Properties"]
+        for source in synth.resources("AWS::AppSync::DataSource").values()
+        if source["Properties"]["Name"] == resolver["DataSourceName"]
+    ]
+    function_id = data_source["LambdaConfig"]["LambdaFunctionArn"]["Fn::GetAtt"][0]
+    return next(name for name in ("Queries", "Mutations") if function_id.startswith(f"Functions{name}"))
+
+
+def test_every_field_that_needs_a_resolver_has_one_and_no_other_field_does(any_env: Synthesized) -> None:
+    """A field added to schema.graphql without a resolver in infra/api.py fails here."""
+    assert set(_resolvers(any_env)) == _fields_needing_a_resolver()
+    assert ("Item", "movements") in _fields_needing_a_resolver()
+
+
+def test_each_resolver_runs_the_appsync_js_error_mapping_against_the_function_that_serves_its_field(
+    any_env: Synthesized,
+) -> None:
+    """Queries (and Item.movements) go to the read-only function, mutations to the other; each function's
+    Powertools app handles the field, as a batch resolver exactly when AppSync batches it."""
+    code = RESOLVER_CODE_PATH.read_text()
+    apps = {"Queries": queries_app, "Mutations": mutations_app}
+    for (type_name, field_name), resolver in _resolvers(any_env).items():
+        function = _function_of(any_env, resolver)
+        app = apps[function]
+        batched = "MaxBatchSize" in resolver
+
+        assert resolver["Runtime"] == {"Name": "APPSYNC_JS", "RuntimeVersion": "1.0.0"}
+        assert resolver["Code"] == code
+        assert resolver["Kind"] == "UNIT"
+        assert function == ("Mutations" if type_name == "Mutation" else "Queries")
+        registry = app._batch_resolver_registry if batched else app._resolver_registry
+        assert registry.find_resolver(type_name, field_name), f"{function} does not serve {type_name}.{field_name}"
+
+
+def test_item_movements_is_batch_invoked_with_the_configured_batch_size(any_env: Synthesized) -> None:
+    resolvers = _resolvers(any_env)
+    batched = {field: r["MaxBatchSize"] for field, r in resolvers.items() if "MaxBatchSize" in r}
+
+    assert batched == {("Item", "movements"): any_env.config.api.movements_max_batch_size}
+    # The resolver code batch-invokes exactly the fields the API's environment names.
+    assert _api(any_env)["EnvironmentVariables"] == {"BATCHED_FIELDS": "Item.movements"}
+
+
+def test_the_api_serves_schema_graphql(any_env: Synthesized) -> None:
+    (_, schema) = any_env.one("AWS::AppSync::GraphQLSchema")
+
+    assert schema["Properties"]["Definition"] == SCHEMA_PATH.read_text()
+
+
+def test_api_key_is_the_default_and_aws_iam_the_other_mode(env: Synthesized) -> None:
+    api = _api(env)
+
+    assert api["AuthenticationType"] == "API_KEY"
+    assert api["AdditionalAuthenticationProviders"] == [{"AuthenticationType": "AWS_IAM"}]
+
+
+def test_the_api_key_expires_after_the_configured_days(env: Synthesized) -> None:
+    (_, key) = env.one("AWS::AppSync::ApiKey")
+    days = env.config.api.api_key_expiry_days
+
+    expires_in = key["Properties"]["Expires"] - time.time()
+    assert (days - 1) * DAY < expires_in <= days * DAY
+
+
+def test_cognito_user_pools_are_an_opt_in_authorization_mode(variant: Synthesized) -> None:
+    providers = _api(variant)["AdditionalAuthenticationProviders"]
+
+    assert providers[0] == {"AuthenticationType": "AWS_IAM"}
+    assert providers[1]["AuthenticationType"] == "AMAZON_COGNITO_USER_POOLS"
+    assert providers[1]["UserPoolConfig"]["UserPoolId"] == variant.config.api.cognito_user_pool_id
+
+
+def test_query_depth_and_resolver_count_are_limited(env: Synthesized) -> None:
+    env.template.has_resource_properties(
+        "AWS::AppSync::GraphQLApi",
+        {
+            "QueryDepthLimit": env.config.api.query_depth_limit,
+            "ResolverCountLimit": env.config.api.resolver_count_limit,
+        },
+    )
+    # Deep enough for the deepest query the schema allows: listItems.items.movements.items.<field>.
+    assert env.config.api.query_depth_limit >= 5
+
+
+def test_introspection_follows_the_config(dev: Synthesized, prod: Synthesized) -> None:
+    assert _api(dev)["IntrospectionConfig"] == "ENABLED"
+    assert _api(prod)["IntrospectionConfig"] == "DISABLED"
+
+
+def test_field_logging_and_x_ray_are_on(env: Synthesized) -> None:
+    role_id = logical_id(env, "AWS::IAM::Role", "GraphqlApi/LogsRole")
+
+    env.template.has_resource_properties(
+        "AWS::AppSync::GraphQLApi",
+        {
+            "XrayEnabled": True,
+            "LogConfig": {
+                "CloudWatchLogsRoleArn": {"Fn::GetAtt": [role_id, "Arn"]},
+                "ExcludeVerboseContent": True,
+                "FieldLogLevel": env.config.api.field_log_level.value,
+            },
+        },
+    )
+
+
+def test_appsync_logs_to_its_log_group_with_a_retention_and_may_write_nowhere_else(env: Synthesized) -> None:
+    api_id = env.one("AWS::AppSync::GraphQLApi")[0]
+    log_group_id = logical_id(env, "AWS::Logs::LogGroup", "GraphqlApi/Logs")
+    log_group = env.resources("AWS::Logs::LogGroup")[log_group_id]["Properties"]
+    role_id = logical_id(env, "AWS::IAM::Role", "GraphqlApi/LogsRole")
+    (policy,) = [
+        p for p in env.resources("AWS::IAM::Policy").values() if p["Properties"]["Roles"] == [{"Ref": role_id}]
+    ]
+
+    assert log_group["LogGroupName"] == {"Fn::Join": ["", ["/aws/appsync/apis/", {"Fn::GetAtt": [api_id, "ApiId"]}]]}
+    assert log_group["RetentionInDays"] == RETENTION_DAYS[env.config.functions.log_retention]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == {"Fn::GetAtt": [log_group_id, "Arn"]}
+
+
+def test_each_data_source_may_invoke_only_its_function(env: Synthesized) -> None:
+    for data_source in env.resources("AWS::AppSync::DataSource").values():
+        properties = data_source["Properties"]
+        function_id = properties["LambdaConfig"]["LambdaFunctionArn"]["Fn::GetAtt"][0]
+        role_id = properties["ServiceRoleArn"]["Fn::GetAtt"][0]
+        (policy,) = [
+            p for p in env.resources("AWS::IAM::Policy").values() if p["Properties"]["Roles"] == [{"Ref": role_id}]
+        ]
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        arn = {"Fn::GetAtt": [function_id, "Arn"]}
+
+        assert statement["Action"] == "lambda:InvokeFunction"
+        assert statement["Resource"] == [arn, {"Fn::Join": ["", [arn, ":*"]]}]

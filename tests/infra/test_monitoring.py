@@ -1,0 +1,109 @@
+"""Alarms to an SNS topic, thresholds from config, and a dashboard with the business metrics."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from resolvers.runtime import BUSINESS_METRICS
+from tests.infra.conftest import Synthesized, logical_id
+
+
+def _alarms(synth: Synthesized) -> list[dict[str, Any]]:
+    return [alarm["Properties"] for alarm in synth.resources("AWS::CloudWatch::Alarm").values()]
+
+
+def _simple_alarms(synth: Synthesized, namespace: str, metric_name: str) -> list[dict[str, Any]]:
+    return [a for a in _alarms(synth) if a.get("Namespace") == namespace and a.get("MetricName") == metric_name]
+
+
+def _math_alarm(synth: Synthesized, metric_name: str) -> dict[str, Any]:
+    (alarm,) = [
+        a
+        for a in _alarms(synth)
+        if any(m.get("MetricStat", {}).get("Metric", {}).get("MetricName") == metric_name for m in a.get("Metrics", []))
+    ]
+    return alarm
+
+
+def test_every_alarm_notifies_the_alarm_topic(any_env: Synthesized) -> None:
+    topic_id = any_env.one("AWS::SNS::Topic")[0]
+
+    assert len(_alarms(any_env)) == 10
+    assert all(alarm["AlarmActions"] == [{"Ref": topic_id}] for alarm in _alarms(any_env))
+    assert all(alarm["TreatMissingData"] == "notBreaching" for alarm in _alarms(any_env))
+
+
+def test_appsync_5xx_errors_and_p99_latency_raise_alarms(env: Synthesized) -> None:
+    thresholds = env.config.monitoring.thresholds
+    api_dimension = [
+        {"Name": "GraphQLAPIId", "Value": {"Fn::GetAtt": [env.one("AWS::AppSync::GraphQLApi")[0], "ApiId"]}}
+    ]
+    (errors,) = _simple_alarms(env, "AWS/AppSync", "5XXError")
+    (latency,) = _simple_alarms(env, "AWS/AppSync", "Latency")
+
+    assert (errors["Statistic"], errors["Threshold"], errors["Dimensions"]) == (
+        "Sum",
+        thresholds.appsync_5xx_errors,
+        api_dimension,
+    )
+    assert (latency["ExtendedStatistic"], latency["Threshold"]) == ("p99", thresholds.appsync_p99_latency_ms)
+
+
+def test_lambda_errors_throttles_and_p99_duration_near_the_timeout_raise_alarms(env: Synthesized) -> None:
+    thresholds = env.config.monitoring.thresholds
+    functions = [{"Ref": logical_id(env, "AWS::Lambda::Function", f"Functions/{n}")} for n in ("Queries", "Mutations")]
+    near_timeout_ms = env.config.functions.timeout_seconds * 1000 * thresholds.lambda_p99_duration_share_of_timeout
+
+    for metric_name, statistic, threshold in (
+        ("Errors", "Sum", thresholds.lambda_errors),
+        ("Throttles", "Sum", thresholds.lambda_throttles),
+        ("Duration", "p99", near_timeout_ms),
+    ):
+        alarms = _simple_alarms(env, "AWS/Lambda", metric_name)
+        assert sorted((a["Dimensions"][0]["Value"] for a in alarms), key=str) == sorted(functions, key=str)
+        for alarm in alarms:
+            assert alarm.get("Statistic", alarm.get("ExtendedStatistic")) == statistic
+            assert alarm["Threshold"] == threshold
+
+
+def test_dynamodb_throttled_requests_and_system_errors_raise_alarms(env: Synthesized) -> None:
+    thresholds = env.config.monitoring.thresholds
+    table_id = env.one("AWS::DynamoDB::GlobalTable")[0]
+
+    for metric_name, threshold in (
+        ("ThrottledRequests", thresholds.dynamodb_throttled_requests),
+        ("SystemErrors", thresholds.dynamodb_system_errors),
+    ):
+        alarm = _math_alarm(env, metric_name)
+        stats = [m["MetricStat"] for m in alarm["Metrics"] if "MetricStat" in m]
+        operations = {d["Value"] for s in stats for d in s["Metric"]["Dimensions"] if d["Name"] == "Operation"}
+        tables = {json.dumps(d["Value"]) for s in stats for d in s["Metric"]["Dimensions"] if d["Name"] == "TableName"}
+
+        assert alarm["Threshold"] == threshold
+        assert operations == {"GetItem", "BatchGetItem", "Query", "PutItem", "TransactWriteItems"}
+        assert tables == {json.dumps({"Ref": table_id})}
+
+
+def test_the_alarm_email_is_subscribed_when_the_config_names_one(
+    dev: Synthesized, prod: Synthesized, variant: Synthesized
+) -> None:
+    (_, subscription) = variant.one("AWS::SNS::Subscription")
+
+    assert (subscription["Properties"]["Protocol"], subscription["Properties"]["Endpoint"]) == (
+        "email",
+        "ops@example.com",
+    )
+    assert dev.resources("AWS::SNS::Subscription") == prod.resources("AWS::SNS::Subscription") == {}
+
+
+def test_the_dashboard_shows_the_business_metrics_and_every_alarm(env: Synthesized) -> None:
+    (_, dashboard) = env.one("AWS::CloudWatch::Dashboard")
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+
+    assert BUSINESS_METRICS == ("StockAdjusted", "OrdersFulfilled", "InsufficientStock")
+    for metric_name in BUSINESS_METRICS:
+        assert f'\\"Inventory/{env.config.name}\\",\\"{metric_name}\\",\\"service\\",\\"inventory\\"' in body
+    for alarm_id in env.resources("AWS::CloudWatch::Alarm"):
+        assert alarm_id in body
+    assert "DashboardName" not in dashboard["Properties"]
