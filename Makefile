@@ -6,7 +6,7 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 ENV ?= dev
 
-.PHONY: setup test lint bench synth clean
+.PHONY: setup test lint bench synth clean run
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -18,6 +18,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+# The local server (the README's first command); options through ARGS, e.g. make run ARGS="--memory --port 4001"
+run: setup
+	$(BIN)/python -m devserver --seed $(ARGS)
 
 lint: setup
 	$(BIN)/ruff format --check .

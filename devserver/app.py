@@ -1,0 +1,211 @@
+"""The ASGI application: ``/graphql`` over HTTP (GraphiQL on GET) and websockets, guarded like AppSync's endpoint.
+
+- API key: ``x-api-key`` on every HTTP request, as AppSync checks it; over websockets in the handshake headers or in
+  the ``connection_init`` payload (``{"x-api-key": ...}`` or ``{"headers": {"x-api-key": ...}}``). A wrong or
+  missing key gets AppSync's 401 ``UnauthorizedException``; a websocket is closed with 4403.
+- Requests refused before GraphQL runs (body over 1 MB, malformed JSON, no query) get a GraphQL-shaped body
+  ``{"errors": [{"errorType", "message"}]}`` with a 4xx status, never a crash or a plain-text page.
+- CORS and websocket origins: pages served from localhost / 127.0.0.1 / [::1] on any port.
+- Subscriptions over ``graphql-transport-ws``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from devserver.context import Context
+from devserver.errors import request_error
+from devserver.schema import schema
+from devserver.subscriptions import Subscriptions
+from inventory.service import InventoryService
+
+GRAPHQL_PATH = "/graphql"
+MAX_BODY_BYTES = 1024 * 1024
+LOCAL_ORIGIN = re.compile(r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?")
+UNAUTHORIZED = request_error("UnauthorizedException", "You are not authorized to make this call.")
+
+
+class InventoryGraphQL(GraphQL[Context, None]):
+    def __init__(self, service: InventoryService, subscriptions: Subscriptions, api_key: str | None) -> None:
+        super().__init__(
+            schema,
+            allow_queries_via_get=False,  # AppSync takes operations by POST only
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
+        self.service, self.subscriptions, self.api_key = service, subscriptions, api_key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        response: Response
+        if not self._ide_request(request) and not self._authorized(request.headers.get("x-api-key")):
+            response = JSONResponse(UNAUTHORIZED, status_code=401)
+        else:
+            try:
+                response = await self.run(request)
+            except HTTPException as refused:
+                body = request_error(_error_type(refused.status_code), refused.reason)
+                response = JSONResponse(body, status_code=refused.status_code)
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        return Context(self.service, self.subscriptions, headers=request.headers)
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        params = context.connection_params or {}
+        nested = params.get("headers")
+        offered = [
+            context.headers.get("x-api-key"),
+            params.get("x-api-key"),
+            nested.get("x-api-key") if isinstance(nested, Mapping) else None,
+        ]
+        if not any(self._authorized(key) for key in offered):
+            raise ConnectionRejectionError()
+        return await super().on_ws_connect(context)
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        return LOCAL_ORIGIN.fullmatch(origin) is not None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(graphiql_page(self.graphql_ide_html, self.api_key))
+
+    def _ide_request(self, request: Request) -> bool:
+        return request.method == "GET" and "text/html" in request.headers.get("accept", "")
+
+    def _authorized(self, key: object) -> bool:
+        if self.api_key is None:
+            return True
+        return isinstance(key, str) and hmac.compare_digest(key.encode(), self.api_key.encode())
+
+
+def _error_type(status: int) -> str:
+    return {401: "UnauthorizedException", 413: "PayloadTooLargeException"}.get(status, "BadRequestException")
+
+
+def graphiql_page(html: str, api_key: str | None) -> str:
+    """Strawberry's GraphiQL page with the API key filled in for HTTP requests and websocket connections, and an
+    example operation as the first query."""
+    if api_key is not None:
+        key = json.dumps({"x-api-key": api_key})
+        html = html.replace("const defaultHeaders = {};", f"const defaultHeaders = {key};", 1)
+        html = html.replace("subscriptionUrl,\n", f"subscriptionUrl,\n        wsConnectionParams: {key},\n", 1)
+    return html.replace("parameters.q || EXAMPLE_QUERY", f"parameters.q || {json.dumps(FIRST_QUERY)}", 1)
+
+
+FIRST_QUERY = """# The local mirror of the inventory API. Run with Ctrl-Enter; examples/*.graphql holds every operation.
+query ListItems($filter: ItemFilter, $limit: Int, $nextToken: String) {
+  listItems(filter: $filter, limit: $limit, nextToken: $nextToken) {
+    items {
+      id
+      sku
+      name
+      category
+      price
+      quantity
+      reorderPoint
+      status
+      lowStock
+      movements(limit: 3) {
+        items {
+          delta
+          reason
+          quantityAfter
+          createdAt
+        }
+      }
+    }
+    nextToken
+  }
+}
+"""
+
+
+class BodySizeLimit:
+    """Refuses request bodies over ``max_bytes`` (413) before anything reads them whole."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"The request body is larger than {self.max_bytes} bytes (1 MB), the most this API accepts."
+        response = JSONResponse(request_error("PayloadTooLargeException", message), status_code=413)
+        await response(scope, receive, send)
+
+
+def create_app(service: InventoryService, *, api_key: str | None) -> Starlette:
+    subscriptions = Subscriptions()
+    graphql = InventoryGraphQL(service, subscriptions, api_key)
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse(GRAPHQL_PATH)
+
+    app = Starlette(
+        routes=[
+            Route("/", home),
+            Route(GRAPHQL_PATH, graphql),
+            WebSocketRoute(GRAPHQL_PATH, graphql),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origin_regex=LOCAL_ORIGIN.pattern,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["*"],
+                max_age=600,
+            ),
+            Middleware(BodySizeLimit),
+        ],
+    )
+    app.state.subscriptions = subscriptions
+    return app

@@ -1,0 +1,166 @@
+"""``python -m devserver``: the local inventory API, the same GraphQL API as AppSync's, on http://127.0.0.1:4000.
+
+It starts the storage (DynamoDB Local unless told otherwise), creates the table from the shared definition when it
+is missing, optionally loads the seed catalogue, serves GraphQL until Ctrl-C, and then stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import FrameType
+
+import uvicorn
+
+from devserver.app import create_app
+from devserver.dynamodb_local import ROOT, DynamoDBLocalError
+from devserver.seed import seed
+from devserver.settings import inventory_settings, local_secrets
+from devserver.storage import Storage, dynamodb_local, endpoint, in_memory
+from inventory.config import ConfigurationError
+from inventory.dynamodb import DynamoDBInventoryRepository
+from inventory.service import InventoryService
+from inventory.table import ensure_table
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4000
+DEFAULT_DATA_DIR = ROOT / ".local-data"
+
+logger = logging.getLogger("devserver")
+
+
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m devserver",
+        description="The inventory API on your machine: the same GraphQL API as the deployed AppSync one, served on "
+        "http://127.0.0.1:4000/graphql with GraphiQL and websocket subscriptions.",
+        epilog="Settings come from the same environment variables as the Lambda functions: INVENTORY_TABLE_NAME "
+        "(default inventory), INVENTORY_PAGE_TOKEN_SECRET (default: generated once and kept in the data folder), "
+        "INVENTORY_DEFAULT_PAGE_SIZE and the others; AWS_REGION and the AWS credentials variables for --endpoint.",
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to serve on (default 4000)")
+    storage = parser.add_mutually_exclusive_group()
+    storage.add_argument(
+        "--memory", action="store_true", help="keep the data in memory (moto, no Java needed); gone on exit"
+    )
+    storage.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="use the DynamoDB at URL (DynamoDB Local, or AWS with the usual AWS_* variables) instead of starting one",
+    )
+    parser.add_argument("--seed", action="store_true", help="load the sample catalogue when it is not there yet")
+    parser.add_argument("--no-auth", action="store_true", help="accept requests without the x-api-key header")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="folder for DynamoDB Local's data, the API key and the page-token secret (default .local-data/)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logger.setLevel(logging.INFO)
+    # SIGTERM unwinds like Ctrl-C does, so that DynamoDB Local is stopped whichever way the server is.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        return serve(arguments)
+    except KeyboardInterrupt:
+        return 0
+    except (DynamoDBLocalError, ConfigurationError) as error:
+        print(f"Cannot start: {error}", file=sys.stderr)
+        return 1
+    finally:
+        print("Stopped.", flush=True)
+
+
+def serve(arguments: argparse.Namespace) -> int:
+    data_dir: Path = arguments.data_dir.resolve()
+    if not _port_is_free(arguments.port):
+        print(f"Port {arguments.port} is in use; choose another with --port.", file=sys.stderr)
+        return 1
+    stored = local_secrets(data_dir)
+    settings = inventory_settings(stored)
+    with _storage(arguments, data_dir) as storage:
+        ensure_table(storage.client, settings.table_name)
+        service = InventoryService(DynamoDBInventoryRepository(storage.client, settings.table_name), settings)
+        seeded = None
+        if arguments.seed:
+            seeded = seed(service)
+        api_key = None if arguments.no_auth else stored.api_key
+        banner = _banner(arguments.port, api_key, storage, settings.table_name, seeded)
+        config = uvicorn.Config(
+            create_app(service, api_key=api_key),
+            host=HOST,
+            port=arguments.port,
+            log_level="warning",
+            timeout_graceful_shutdown=3,
+        )
+        server = _Server(config, banner)
+        server.run()
+        return 0 if server.started else 1
+
+
+@contextlib.contextmanager
+def _storage(arguments: argparse.Namespace, data_dir: Path) -> Iterator[Storage]:
+    if arguments.memory:
+        with in_memory() as storage:
+            yield storage
+    elif arguments.endpoint:
+        with endpoint(arguments.endpoint) as storage:
+            yield storage
+    else:
+        with dynamodb_local(data_dir) as storage:
+            yield storage
+
+
+class _Server(uvicorn.Server):
+    """Prints the banner once the socket is listening, so that "ready" means ready."""
+
+    def __init__(self, config: uvicorn.Config, banner: str) -> None:
+        super().__init__(config)
+        self.banner = banner
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(self.banner, flush=True)
+
+
+def _banner(port: int, api_key: str | None, storage: Storage, table: str, seeded: int | None) -> str:
+    url = f"http://{HOST}:{port}/graphql"
+    key = f"{api_key}  (send it as the x-api-key header)" if api_key else "none: --no-auth, every request accepted"
+    lines = [
+        "Inventory API, local mirror of schema.graphql",
+        f"  GraphQL:   {url}",
+        f"  GraphiQL:  {url}  (open it in a browser{'; the API key is filled in' if api_key else ''})",
+        f"  Websocket: ws://{HOST}:{port}/graphql  (graphql-transport-ws subscriptions)",
+        f"  API key:   {key}",
+        f"  Storage:   {storage.description}; table {table}",
+    ]
+    if seeded is not None:
+        lines.append(f"  Seed:      {seeded} items created" if seeded else "  Seed:      catalogue already loaded")
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)

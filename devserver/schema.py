@@ -1,0 +1,106 @@
+"""The Strawberry mirror of schema.graphql: the same API, served by the local development server.
+
+The types are in graphql_types.py, the root fields' resolvers in resolvers.py, each a few lines over
+inventory.operations, the functions the Lambda resolvers call. The contract tests (tests/contract) prove that this
+schema and schema.graphql are the same API and answer alike.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from devserver import resolvers
+from devserver.errors import AppSyncErrors, log_errors
+from devserver.graphql_types import AWS_DATE_TIME, AWSDateTime
+from devserver.subscriptions import PublishMutations
+
+# The deepest nesting a query may have, counting its top-level field as 1: the queryDepthLimit the AppSync stack
+# sets (infra/config.py; a contract test keeps the two equal). The deepest query the schema allows is 5.
+QUERY_DEPTH_LIMIT = 6
+
+SCHEMA_DESCRIPTION = """Inventory API, contract v1.
+
+Failures are GraphQL errors whose errorType is one of ValidationError, ItemNotFound, DuplicateSku, VersionConflict,
+InsufficientStock, IdempotencyConflict or InternalError, with details in errorInfo. Checks run in the order
+validation, existence, state; a refused mutation writes nothing."""
+
+
+@strawberry.type(description="Reads.")
+class Query:
+    get_item = strawberry.field(resolver=resolvers.get_item, description="The item with this id, or null.")
+    get_item_by_sku = strawberry.field(
+        resolver=resolvers.get_item_by_sku,
+        description="The item with this sku, or null (also for a sku that no item could have).",
+    )
+    list_items = strawberry.field(
+        resolver=resolvers.list_items,
+        description="Items in sku order, optionally filtered. limit: 1 to 100, default 20. Walking nextToken visits "
+        "every matching item once; a nextToken works only with the filter it came from.",
+    )
+
+
+@strawberry.type(description="Writes. Each returns what it changed; failures are GraphQL errors and write nothing.")
+class Mutation:
+    create_item = strawberry.mutation(
+        resolver=resolvers.create_item, description="Creates an item. DuplicateSku when the sku is taken."
+    )
+    update_item = strawberry.mutation(
+        resolver=resolvers.update_item,
+        description="Changes descriptive fields and bumps version. ItemNotFound, VersionConflict.",
+    )
+    delete_item = strawberry.mutation(
+        resolver=resolvers.delete_item,
+        description="Deletes the item and frees its sku; returns it, or null when there was none. Its movements are "
+        "kept for audit.",
+    )
+    adjust_stock = strawberry.mutation(
+        resolver=resolvers.adjust_stock,
+        description="Moves one item's stock, exactly once per idempotencyKey. ItemNotFound, InsufficientStock, "
+        "IdempotencyConflict.",
+    )
+    fulfill_order = strawberry.mutation(
+        resolver=resolvers.fulfill_order,
+        description="Sells every line of an order in one transaction, exactly once per orderId. ItemNotFound, "
+        "InsufficientStock (errorInfo.lines lists each short line), IdempotencyConflict.",
+    )
+
+
+@strawberry.type(description="Live updates.")
+class Subscription:
+    on_item_changed = strawberry.subscription(
+        resolver=resolvers.on_item_changed,
+        description="Items created, updated or deleted; give id to hear about one item only.",
+    )
+    on_stock_movement = strawberry.subscription(
+        resolver=resolvers.on_stock_movement,
+        description="Stock movements made by adjustStock; give itemId to hear about one item only.",
+    )
+
+
+class InventorySchema(strawberry.Schema):
+    """The schema, with its description (Strawberry's constructor takes none) and the mirror's error logging."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            query=Query,
+            mutation=Mutation,
+            subscription=Subscription,
+            config=StrawberryConfig(scalar_map={AWSDateTime: AWS_DATE_TIME}),
+            extensions=[
+                # Strawberry counts the top-level field as depth 0, AppSync as 1.
+                lambda: QueryDepthLimiter(max_depth=QUERY_DEPTH_LIMIT - 1),
+                PublishMutations,
+                AppSyncErrors,
+            ],
+        )
+        self._schema.description = SCHEMA_DESCRIPTION
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        log_errors(errors)
+
+
+schema = InventorySchema()

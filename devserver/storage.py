@@ -1,0 +1,67 @@
+"""Where the local server keeps its data: one DynamoDB client, whichever engine is behind it.
+
+- default: Amazon DynamoDB Local, started and stopped with the server, its data in ``<data dir>/dynamodb``;
+- ``--memory``: moto's DynamoDB inside this process (for machines without Java), gone when the server stops;
+- ``--endpoint URL``: a DynamoDB that is already running (DynamoDB Local, LocalStack, or AWS itself), with the
+  usual AWS environment variables for region and credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from devserver.dynamodb_local import running
+
+DEFAULT_REGION = "us-east-1"
+# Neither DynamoDB Local nor moto checks credentials, but botocore signs every request and needs some.
+LOCAL_CREDENTIAL = "local"
+
+
+@dataclass(frozen=True)
+class Storage:
+    client: Any  # a boto3 DynamoDB client
+    description: str  # what the start banner says about it
+
+
+def _client(endpoint_url: str | None, *, local_credentials: bool) -> Any:
+    """A DynamoDB client; the region from AWS_REGION / AWS_DEFAULT_REGION (us-east-1 when neither is set)."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    credential = LOCAL_CREDENTIAL if local_credentials else None
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=credential,
+        aws_secret_access_key=credential,
+    )
+
+
+@contextlib.contextmanager
+def dynamodb_local(data_dir: Path) -> Iterator[Storage]:
+    folder = data_dir / "dynamodb"
+    with running(data_dir=folder, quick_start=True) as endpoint:
+        yield Storage(
+            _client(endpoint, local_credentials=True), f"Amazon DynamoDB Local on {endpoint}, data kept in {folder}"
+        )
+
+
+@contextlib.contextmanager
+def in_memory() -> Iterator[Storage]:
+    from moto import mock_aws  # noqa: PLC0415 - only this mode needs moto, and importing it takes a second
+
+    with mock_aws():
+        yield Storage(_client(None, local_credentials=True), "in memory (moto): the data is gone when the server stops")
+
+
+@contextlib.contextmanager
+def endpoint(url: str) -> Iterator[Storage]:
+    # The machine's credentials when it has some (AWS itself needs them), local ones otherwise.
+    has_credentials = boto3.Session().get_credentials() is not None
+    yield Storage(_client(url, local_credentials=not has_credentials), f"DynamoDB at {url}")

@@ -1,0 +1,82 @@
+"""Subscriptions the way AppSync's ``@aws_subscribe`` serves them, in process.
+
+AppSync runs no resolver for a subscription: when a mutation listed in ``@aws_subscribe(mutations: [...])``
+succeeds, it sends that mutation's *response* (the fields the mutation selected, nothing more) to every subscriber
+whose arguments match it, each argument compared with the response field of the same name (a subscriber to
+``onItemChanged(id: "x")`` hears only the item "x"; an argument left out or null matches everything). The mirror
+does the same: :class:`PublishMutations` publishes each mutation's response once the mutation has run, and the
+subscription resolvers read from :class:`Subscriptions`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+from graphql import FieldNode, OperationType
+from graphql.utilities import get_operation_ast
+from strawberry.extensions import SchemaExtension
+
+Json = dict[str, Any]
+
+# Subscription field -> the mutations that trigger it: schema.graphql's @aws_subscribe (the contract tests compare).
+TRIGGERS: Mapping[str, tuple[str, ...]] = {
+    "onItemChanged": ("createItem", "updateItem", "deleteItem"),
+    "onStockMovement": ("adjustStock",),
+}
+
+
+def matches(payload: Mapping[str, Any], arguments: Mapping[str, Any]) -> bool:
+    """AppSync's argument filtering: every argument given (not null) equals the response field of its name."""
+    return all(payload.get(name) == value for name, value in arguments.items() if value is not None)
+
+
+class Subscriptions:
+    """Fan-out of mutation responses to the subscribers listening on this server (one event loop)."""
+
+    def __init__(self) -> None:
+        self._listeners: dict[str, set[asyncio.Queue[Json]]] = {field: set() for field in TRIGGERS}
+
+    def publish(self, mutation: str, response: Json) -> None:
+        for field, mutations in TRIGGERS.items():
+            if mutation in mutations:
+                for queue in self._listeners[field]:
+                    queue.put_nowait(response)
+
+    def listening(self, field: str) -> int:
+        """How many subscribers are listening on ``field`` right now."""
+        return len(self._listeners[field])
+
+    async def listen(self, field: str, arguments: Mapping[str, Any]) -> AsyncIterator[Json]:
+        """The responses of the mutations that trigger ``field`` and match ``arguments``, as they happen."""
+        queue: asyncio.Queue[Json] = asyncio.Queue()
+        self._listeners[field].add(queue)
+        try:
+            while True:
+                response = await queue.get()
+                if matches(response, arguments):
+                    yield response
+        finally:
+            self._listeners[field].discard(queue)
+
+
+class PublishMutations(SchemaExtension):
+    """After a mutation operation ran, publish the response of each of its root fields that is not null."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        document, result = context.graphql_document, context.result
+        if document is None or result is None or not result.data:
+            return
+        operation = get_operation_ast(document, context.operation_name)
+        if operation is None or operation.operation is not OperationType.MUTATION:
+            return
+        subscriptions: Subscriptions = context.context.subscriptions
+        for selection in operation.selection_set.selections:
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                response = result.data.get(key)
+                if isinstance(response, dict):
+                    subscriptions.publish(selection.name.value, response)

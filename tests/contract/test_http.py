@@ -1,0 +1,239 @@
+"""The server's HTTP and websocket edge, in process: the API key, refusals before GraphQL runs, the depth limit,
+CORS, GraphiQL. (test_real_client.py drives the same app as a user would, over the network.)"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+import devserver.schema
+from devserver.app import MAX_BODY_BYTES, create_app
+from devserver.seed import CATALOGUE, seed
+from inventory import operations
+from inventory.service import InventoryService
+from tests.contract.examples import document
+
+KEY = "da2-testtesttesttesttesttest12"
+LIST = document("list-items")
+SMALL_QUERY = "query { listItems(limit: 1) { items { sku } } }"
+
+
+@pytest.fixture
+def client(service: InventoryService) -> Iterator[TestClient]:
+    with TestClient(create_app(service, api_key=KEY), base_url="http://127.0.0.1:4000") as test_client:
+        yield test_client
+
+
+def _post(client: TestClient, body: Any, **headers: str) -> Any:
+    return client.post("/graphql", json=body, headers={"x-api-key": KEY, **headers})
+
+
+def test_a_request_without_the_api_key_is_refused_like_appsync(client: TestClient) -> None:
+    for headers in ({}, {"x-api-key": "da2-wrong"}):
+        response = client.post("/graphql", json={"query": SMALL_QUERY}, headers=headers)
+        assert response.status_code == 401
+        assert response.json() == {
+            "errors": [{"errorType": "UnauthorizedException", "message": "You are not authorized to make this call."}]
+        }
+
+
+def test_a_request_with_the_api_key_is_served(client: TestClient) -> None:
+    response = _post(client, {"query": SMALL_QUERY})
+    assert response.status_code == 200
+    assert response.json() == {"data": {"listItems": {"items": []}}}
+
+
+def test_without_auth_every_request_is_served(service: InventoryService) -> None:
+    with TestClient(create_app(service, api_key=None)) as open_client:
+        assert open_client.post("/graphql", json={"query": SMALL_QUERY}).json() == {
+            "data": {"listItems": {"items": []}}
+        }
+
+
+def test_a_body_over_1_mb_is_refused_with_a_graphql_error(client: TestClient) -> None:
+    padding = "x" * MAX_BODY_BYTES
+    response = _post(client, {"query": SMALL_QUERY, "variables": {"padding": padding}})
+    assert response.status_code == 413
+    (error,) = response.json()["errors"]
+    assert error["errorType"] == "PayloadTooLargeException"
+    assert "1 MB" in error["message"]
+
+
+def test_a_body_just_under_1_mb_is_served(client: TestClient) -> None:
+    variables = {"padding": ""}
+    body = {"query": SMALL_QUERY, "variables": variables}
+    variables["padding"] = "x" * (MAX_BODY_BYTES - len(json.dumps(body)))
+    response = client.post(
+        "/graphql", content=json.dumps(body), headers={"x-api-key": KEY, "content-type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert response.json() == {"data": {"listItems": {"items": []}}}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"query": ', "application/json"),
+        ("not json at all", "application/json"),
+        ('{"variables": {}}', "application/json"),
+        ('{"query": 42}', "application/json"),
+        ('{"query": "{ listItems { items { id } } }", "variables": [1]}', "application/json"),
+        ("query=%7B%7D", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_malformed_request_gets_a_graphql_error_not_a_crash(client: TestClient, body: str, content_type: str) -> None:
+    response = client.post("/graphql", content=body, headers={"x-api-key": KEY, "content-type": content_type})
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["errorType"] == "BadRequestException"
+    assert error["message"]
+
+
+def test_malformed_graphql_gets_a_graphql_error(client: TestClient) -> None:
+    response = _post(client, {"query": "query { listItems( }"})
+    (error,) = response.json()["errors"]
+    assert error["message"].startswith("Syntax Error")
+    assert error["locations"] == [{"line": 1, "column": 20, "sourceName": None}]
+    assert error["path"] is None
+
+
+def test_operations_are_taken_by_post_only_like_appsync(client: TestClient) -> None:
+    response = client.get(
+        "/graphql", params={"query": SMALL_QUERY}, headers={"x-api-key": KEY, "accept": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["errorType"] == "BadRequestException"
+
+
+def test_queries_deeper_than_the_limit_are_refused(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Counting as AppSync does, the top-level field at depth 1: listItems/items/movements/items/id is 5 deep.
+    deep = "query { listItems { items { movements { items { id } } } } }"
+    monkeypatch.setattr(devserver.schema, "QUERY_DEPTH_LIMIT", 5)
+    assert "errors" not in _post(client, {"query": deep}).json()
+    monkeypatch.setattr(devserver.schema, "QUERY_DEPTH_LIMIT", 4)
+    (error,) = _post(client, {"query": deep}).json()["errors"]
+    assert "exceeds maximum operation depth" in error["message"]
+
+
+def test_the_depth_limit_leaves_every_operation_of_the_schema_possible() -> None:
+    assert devserver.schema.QUERY_DEPTH_LIMIT >= 5  # the deepest selection the schema allows
+
+
+def test_the_depth_limit_is_the_one_the_stack_sets() -> None:
+    infra_config = pytest.importorskip("infra.config")
+    limits = {name: infra_config.environment(name).api.query_depth_limit for name in infra_config.ENVIRONMENTS}
+    assert set(limits.values()) == {devserver.schema.QUERY_DEPTH_LIMIT}, limits
+
+
+def test_browsers_on_localhost_may_call_the_api(client: TestClient) -> None:
+    for origin in ("http://localhost:3000", "http://127.0.0.1:5173", "https://localhost"):
+        preflight = client.options(
+            "/graphql",
+            headers={
+                "origin": origin,
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "content-type,x-api-key",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == origin
+        assert "x-api-key" in preflight.headers["access-control-allow-headers"].lower()
+        refused = client.post("/graphql", json={"query": SMALL_QUERY}, headers={"origin": origin})
+        assert refused.status_code == 401
+        assert refused.headers["access-control-allow-origin"] == origin  # so the page can read the error
+
+
+def test_other_origins_get_no_cors_grant(client: TestClient) -> None:
+    preflight = client.options(
+        "/graphql", headers={"origin": "https://example.com", "access-control-request-method": "POST"}
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_graphiql_is_served_with_the_api_key_filled_in(client: TestClient) -> None:
+    page = client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    key = json.dumps({"x-api-key": KEY})
+    assert f"const defaultHeaders = {key};" in page.text
+    assert f"wsConnectionParams: {key}," in page.text
+    assert "query ListItems" in page.text
+    assert client.get("/", follow_redirects=False).headers["location"] == "/graphql"
+
+
+def _subscribe_message() -> dict[str, Any]:
+    query = "subscription { onStockMovement { id } }"
+    return {"type": "subscribe", "id": "1", "payload": {"query": query}}
+
+
+@pytest.mark.parametrize(
+    ("headers", "payload"),
+    [
+        ({}, {"x-api-key": KEY}),
+        ({}, {"headers": {"x-api-key": KEY}}),
+        ({"x-api-key": KEY}, {}),
+    ],
+)
+def test_a_websocket_with_the_api_key_is_acknowledged(
+    client: TestClient, headers: dict[str, str], payload: Any
+) -> None:
+    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"], headers=headers) as socket:
+        socket.send_json({"type": "connection_init", "payload": payload})
+        assert socket.receive_json() == {"type": "connection_ack"}
+
+
+def test_a_websocket_without_the_api_key_is_closed(client: TestClient) -> None:
+    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+        socket.send_json({"type": "connection_init", "payload": {"x-api-key": "da2-wrong"}})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            socket.receive_json()
+    assert closed.value.code == 4403
+
+
+def test_a_websocket_from_another_origin_is_refused(client: TestClient) -> None:
+    with (
+        pytest.raises(WebSocketDisconnect),
+        client.websocket_connect(
+            "/graphql", subprotocols=["graphql-transport-ws"], headers={"origin": "https://example.com"}
+        ) as socket,
+    ):
+        socket.send_json({"type": "connection_init", "payload": {"x-api-key": KEY}})
+        socket.receive_json()
+
+
+def test_a_subscription_hears_a_mutation_sent_over_http(client: TestClient, service: InventoryService) -> None:
+    item = operations.create_item(service, {"input": {"sku": "S-1", "name": "n", "category": "c", "price": 1}})
+    subscriptions = client.app.state.subscriptions  # type: ignore[attr-defined]
+    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+        socket.send_json({"type": "connection_init", "payload": {"x-api-key": KEY}})
+        assert socket.receive_json() == {"type": "connection_ack"}
+        subscribe = {"query": document("on-stock-movement"), "variables": {"itemId": item["id"]}}
+        socket.send_json({"type": "subscribe", "id": "1", "payload": subscribe})
+        for _ in range(500):
+            if subscriptions.listening("onStockMovement"):
+                break
+            time.sleep(0.01)
+        movement = {"itemId": item["id"], "delta": 2, "reason": "RECEIVED", "idempotencyKey": "k-1"}
+        sent = _post(client, {"query": document("adjust-stock"), "variables": {"input": movement}}).json()
+        message = socket.receive_json()
+    assert message == {"id": "1", "type": "next", "payload": {"data": {"onStockMovement": sent["data"]["adjustStock"]}}}
+
+
+def test_seeding_loads_the_catalogue_once(service: InventoryService) -> None:
+    assert seed(service) == len(CATALOGUE)
+    assert seed(service) == 0
+    listed = operations.list_items(service, {"limit": 100})
+    assert sorted(item["sku"] for item in listed["items"]) == sorted(entry.sku for entry in CATALOGUE)
+    statuses = {item["status"] for item in listed["items"]}
+    assert statuses == {"AVAILABLE", "OUT_OF_STOCK", "DISCONTINUED"}
+    assert any(item["lowStock"] for item in listed["items"])
+    assert len({item["category"] for item in listed["items"]}) >= 3
+    drill = operations.get_item_by_sku(service, {"sku": "PWR-DRILL-18V"})
+    assert drill is not None
+    history = operations.item_movements(service, drill, {"limit": 10})["items"]
+    assert [movement["reason"] for movement in history] == ["SOLD", "RECEIVED", "RECEIVED"]
