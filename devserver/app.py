@@ -3,8 +3,9 @@
 - API key: ``x-api-key`` on every HTTP request, as AppSync checks it; over websockets in the handshake headers or in
   the ``connection_init`` payload (``{"x-api-key": ...}`` or ``{"headers": {"x-api-key": ...}}``). A wrong or
   missing key gets AppSync's 401 ``UnauthorizedException``; a websocket is closed with 4403.
-- Requests refused before GraphQL runs (body over 1 MB, malformed JSON, no query) get a GraphQL-shaped body
-  ``{"errors": [{"errorType", "message"}]}`` with a 4xx status, never a crash or a plain-text page.
+- Requests refused before GraphQL runs (body over 1 MB, a body that is not one JSON object in UTF-8, no query) get
+  a GraphQL-shaped body ``{"errors": [{"errorType", "message"}]}`` with a 4xx status, never a crash or a plain-text
+  page.
 - CORS and websocket origins: pages served from localhost / 127.0.0.1 / [::1] on any port.
 - Subscriptions over ``graphql-transport-ws``.
 """
@@ -67,6 +68,23 @@ class InventoryGraphQL(GraphQL[Context, None]):
                 response = JSONResponse(body, status_code=refused.status_code)
         await response(scope, receive, send)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """A request body as AppSync takes it: one JSON object (no batches), strict UTF-8 and strict JSON. Anything
+        else is refused with 400 before GraphQL runs; Strawberry alone would crash into a plain-text 500 on a body
+        that is valid JSON but not an object, on bytes that are not UTF-8, or on JSON nested beyond Python's
+        recursion limit."""
+        try:
+            text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+            body = json.loads(text, parse_constant=_refuse_constant)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "The request body is not valid UTF-8.") from None
+        except (ValueError, RecursionError):
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(body, dict):
+            message = f'The request body must be a JSON object such as {{"query": "..."}}, not {_json_kind(body)}.'
+            raise HTTPException(400, message)
+        return body
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return Context(self.service, self.subscriptions, headers=request.headers)
 
@@ -95,6 +113,18 @@ class InventoryGraphQL(GraphQL[Context, None]):
         if self.api_key is None:
             return True
         return isinstance(key, str) and hmac.compare_digest(key.encode(), self.api_key.encode())
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's json module accepts NaN and Infinity; JSON does not
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "an array (batched operations are not supported)"
+    if isinstance(value, str):
+        return "a string"
+    return "null" if value is None else "a boolean" if isinstance(value, bool) else "a number"
 
 
 def _error_type(status: int) -> str:

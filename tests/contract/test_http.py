@@ -85,14 +85,49 @@ def test_a_body_just_under_1_mb_is_served(client: TestClient) -> None:
         ('{"query": 42}', "application/json"),
         ('{"query": "{ listItems { items { id } } }", "variables": [1]}', "application/json"),
         ("query=%7B%7D", "application/x-www-form-urlencoded"),
+        # Valid JSON that is not an object, and bytes that are not UTF-8: Strawberry alone answered a plain-text 500.
+        ("null", "application/json"),
+        ('"s"', "application/json"),
+        ("42", "application/json"),
+        ("true", "application/json"),
+        ("[]", "application/json"),
+        ('[{"query": "{ __typename }"}]', "application/json"),
+        (b'{"query": "{ __typename }", "x": "\xff"}', "application/json"),
+        ('{"query": "{ __typename }"}'.encode("utf-16"), "application/json"),
+        ("[" * 100_000 + "]" * 100_000, "application/json"),
+        ('{"query": "{ __typename }", "x": NaN}', "application/json"),
     ],
 )
-def test_a_malformed_request_gets_a_graphql_error_not_a_crash(client: TestClient, body: str, content_type: str) -> None:
+def test_a_malformed_request_gets_a_graphql_error_not_a_crash(
+    client: TestClient, body: str | bytes, content_type: str
+) -> None:
     response = client.post("/graphql", content=body, headers={"x-api-key": KEY, "content-type": content_type})
     assert response.status_code == 400
     (error,) = response.json()["errors"]
     assert error["errorType"] == "BadRequestException"
     assert error["message"]
+
+
+def test_a_body_that_is_not_an_object_is_told_what_to_send(client: TestClient) -> None:
+    response = client.post("/graphql", content="null", headers={"x-api-key": KEY, "content-type": "application/json"})
+    (error,) = response.json()["errors"]
+    assert error["message"] == 'The request body must be a JSON object such as {"query": "..."}, not null.'
+
+
+def test_a_mutation_in_an_undecodable_body_writes_nothing(client: TestClient, service: InventoryService) -> None:
+    create = 'mutation { createItem(input: {sku: \\"U-1\\", name: \\"n\\", category: \\"c\\", price: 1}) { id } }'
+    body = b'{"query": "' + create.encode() + b'", "note": "\xff"}'
+    assert operations.get_item_by_sku(service, {"sku": "U-1"}) is None
+    response = client.post("/graphql", content=body, headers={"x-api-key": KEY, "content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["errorType"] == "BadRequestException"
+    assert operations.get_item_by_sku(service, {"sku": "U-1"}) is None
+    # The same mutation in clean UTF-8 does write: the refusal above is about the bytes, not the operation.
+    clean = client.post(
+        "/graphql", content=body.replace(b"\xff", b"ok"), headers={"x-api-key": KEY, "content-type": "application/json"}
+    )
+    assert "errors" not in clean.json()
+    assert operations.get_item_by_sku(service, {"sku": "U-1"}) is not None
 
 
 def test_malformed_graphql_gets_a_graphql_error(client: TestClient) -> None:
