@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from devserver import resolvers
 from devserver.errors import AppSyncErrors, log_errors
 from devserver.graphql_types import AWS_DATE_TIME, AWSDateTime
+from devserver.query_limits import QueryLimits
 from devserver.subscriptions import PublishMutations
-
-# The deepest nesting a query may have, counting its top-level field as 1: the queryDepthLimit the AppSync stack
-# sets (infra/config.py; a contract test keeps the two equal). The deepest query the schema allows is 5.
-QUERY_DEPTH_LIMIT = 6
 
 SCHEMA_DESCRIPTION = """Inventory API, contract v1.
 
@@ -91,8 +87,7 @@ class InventorySchema(strawberry.Schema):
             subscription=Subscription,
             config=StrawberryConfig(scalar_map={AWSDateTime: AWS_DATE_TIME}),
             extensions=[
-                # Strawberry counts the top-level field as depth 0, AppSync as 1.
-                lambda: QueryDepthLimiter(max_depth=QUERY_DEPTH_LIMIT - 1),
+                QueryLimits,  # AppSync's queryDepthLimit and resolverCountLimit
                 PublishMutations,
                 AppSyncErrors,
             ],

@@ -12,6 +12,8 @@ from aws_cdk import RemovalPolicy
 from aws_cdk.aws_appsync import FieldLogLevel
 from aws_cdk.aws_logs import RetentionDays
 
+from inventory.limits import QUERY_DEPTH_LIMIT, RESOLVER_COUNT_LIMIT
+
 
 @dataclass(frozen=True)
 class OnDemand:
@@ -67,8 +69,8 @@ class ApiConfig:
     introspection: bool
     field_log_level: FieldLogLevel
     movements_max_batch_size: int  # Item.movements parents per Lambda invocation
-    query_depth_limit: int = 6  # the deepest query the schema allows is 5 (listItems.items.movements.items.id)
-    resolver_count_limit: int = 250  # a page of 100 items with their movements runs 101 resolvers
+    query_depth_limit: int = QUERY_DEPTH_LIMIT  # the local server enforces the same limits (inventory/limits.py)
+    resolver_count_limit: int = RESOLVER_COUNT_LIMIT
     xray: bool = True  # X-Ray tracing of the API and the functions
     cognito_user_pool_id: str | None = None  # opt in: an existing user pool, added as an authorization mode
 

@@ -1,5 +1,6 @@
-"""The server's HTTP and websocket edge, in process: the API key, refusals before GraphQL runs, the depth limit,
-CORS, GraphiQL. (test_real_client.py drives the same app as a user would, over the network.)"""
+"""The server's HTTP and websocket edge, in process: the API key, refusals before GraphQL runs, CORS, GraphiQL (the
+query limits are in test_query_limits.py; test_real_client.py drives the same app as a user would, over the network).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-import devserver.schema
 from devserver.app import MAX_BODY_BYTES, create_app
 from devserver.seed import CATALOGUE, seed
 from inventory import operations
@@ -144,26 +144,6 @@ def test_operations_are_taken_by_post_only_like_appsync(client: TestClient) -> N
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["errorType"] == "BadRequestException"
-
-
-def test_queries_deeper_than_the_limit_are_refused(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Counting as AppSync does, the top-level field at depth 1: listItems/items/movements/items/id is 5 deep.
-    deep = "query { listItems { items { movements { items { id } } } } }"
-    monkeypatch.setattr(devserver.schema, "QUERY_DEPTH_LIMIT", 5)
-    assert "errors" not in _post(client, {"query": deep}).json()
-    monkeypatch.setattr(devserver.schema, "QUERY_DEPTH_LIMIT", 4)
-    (error,) = _post(client, {"query": deep}).json()["errors"]
-    assert "exceeds maximum operation depth" in error["message"]
-
-
-def test_the_depth_limit_leaves_every_operation_of_the_schema_possible() -> None:
-    assert devserver.schema.QUERY_DEPTH_LIMIT >= 5  # the deepest selection the schema allows
-
-
-def test_the_depth_limit_is_the_one_the_stack_sets() -> None:
-    infra_config = pytest.importorskip("infra.config")
-    limits = {name: infra_config.environment(name).api.query_depth_limit for name in infra_config.ENVIRONMENTS}
-    assert set(limits.values()) == {devserver.schema.QUERY_DEPTH_LIMIT}, limits
 
 
 def test_browsers_on_localhost_may_call_the_api(client: TestClient) -> None:
