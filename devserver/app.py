@@ -6,7 +6,8 @@
 - Requests refused before GraphQL runs (body over 1 MB, a body that is not one JSON object in UTF-8, no query) get
   a GraphQL-shaped body ``{"errors": [{"errorType", "message"}]}`` with a 4xx status, never a crash or a plain-text
   page.
-- CORS and websocket origins: pages served from localhost / 127.0.0.1 / [::1] on any port.
+- Host and Origin: only requests that name the server by a loopback name reach it (devserver/loopback.py); CORS and
+  websocket origins: pages served from localhost / 127.0.0.1 / [::1] on any port.
 - Subscriptions over ``graphql-transport-ws``.
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,13 +33,13 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from devserver.context import Context
 from devserver.errors import request_error
+from devserver.loopback import LOCAL_ORIGIN, LoopbackOnly
 from devserver.schema import schema
 from devserver.subscriptions import Subscriptions
 from inventory.service import InventoryService
 
 GRAPHQL_PATH = "/graphql"
 MAX_BODY_BYTES = 1024 * 1024
-LOCAL_ORIGIN = re.compile(r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?")
 UNAUTHORIZED = request_error("UnauthorizedException", "You are not authorized to make this call.")
 
 
@@ -227,6 +227,7 @@ def create_app(service: InventoryService, *, api_key: str | None) -> Starlette:
             WebSocketRoute(GRAPHQL_PATH, graphql),
         ],
         middleware=[
+            Middleware(LoopbackOnly),  # first: a request from another site's page reaches nothing (DNS rebinding)
             Middleware(
                 CORSMiddleware,
                 allow_origin_regex=LOCAL_ORIGIN.pattern,

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
+from starlette.testclient import TestClient, WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from devserver.app import MAX_BODY_BYTES, create_app
@@ -34,6 +34,12 @@ def _post(client: TestClient, body: Any, **headers: str) -> Any:
     return client.post("/graphql", json=body, headers={"x-api-key": KEY, **headers})
 
 
+def _websocket(client: TestClient, **headers: str) -> WebSocketTestSession:
+    # The test client sends its websockets to "testserver" on port 80, whatever base_url says: name a loopback host.
+    headers = {"host": "localhost", **headers}
+    return client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"], headers=headers)
+
+
 def test_a_request_without_the_api_key_is_refused_like_appsync(client: TestClient) -> None:
     for headers in ({}, {"x-api-key": "da2-wrong"}):
         response = client.post("/graphql", json={"query": SMALL_QUERY}, headers=headers)
@@ -50,7 +56,7 @@ def test_a_request_with_the_api_key_is_served(client: TestClient) -> None:
 
 
 def test_without_auth_every_request_is_served(service: InventoryService) -> None:
-    with TestClient(create_app(service, api_key=None)) as open_client:
+    with TestClient(create_app(service, api_key=None), base_url="http://localhost:4000") as open_client:
         assert open_client.post("/graphql", json={"query": SMALL_QUERY}).json() == {
             "data": {"listItems": {"items": []}}
         }
@@ -181,6 +187,59 @@ def test_graphiql_is_served_with_the_api_key_filled_in(client: TestClient) -> No
     assert client.get("/", follow_redirects=False).headers["location"] == "/graphql"
 
 
+FOREIGN_HOSTS = ["attacker.example", "attacker.example:4000", "localhost:4001", "127.0.0.1.attacker.example:4000"]
+
+
+@pytest.mark.parametrize("host", FOREIGN_HOSTS)
+def test_graphiql_and_its_api_key_are_not_served_to_another_host(client: TestClient, host: str) -> None:
+    # DNS rebinding: another site's name resolving to 127.0.0.1 would make the page (and the key in it) same-origin.
+    page = client.get("/graphql", headers={"accept": "text/html", "host": host})
+    assert page.status_code == 403
+    assert KEY not in page.text
+    (error,) = page.json()["errors"]
+    assert error["errorType"] == "ForbiddenException"
+    assert host in error["message"]
+    assert client.get("/", headers={"host": host}, follow_redirects=False).status_code == 403
+
+
+@pytest.mark.parametrize("host", FOREIGN_HOSTS)
+def test_a_request_to_another_host_is_refused_even_with_the_api_key(client: TestClient, host: str) -> None:
+    response = _post(client, {"query": SMALL_QUERY}, host=host)
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["errorType"] == "ForbiddenException"
+
+
+@pytest.mark.parametrize("host", ["localhost:4000", "127.0.0.1:4000", "[::1]:4000", "localhost", "LOCALHOST:4000"])
+def test_the_loopback_names_with_the_server_port_or_none_are_served(client: TestClient, host: str) -> None:
+    assert _post(client, {"query": SMALL_QUERY}, host=host).json() == {"data": {"listItems": {"items": []}}}
+    assert client.get("/graphql", headers={"accept": "text/html", "host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("origin", ["https://attacker.example", "http://localhost.attacker.example", "null"])
+def test_a_post_from_another_origin_is_refused_and_writes_nothing(
+    client: TestClient, service: InventoryService, origin: str
+) -> None:
+    create = {
+        "query": document("create-item"),
+        "variables": {"input": {"sku": "O-1", "name": "n", "category": "c", "price": 1}},
+    }
+    response = _post(client, create, origin=origin)
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["errorType"] == "ForbiddenException"
+    assert operations.get_item_by_sku(service, {"sku": "O-1"}) is None
+    assert "errors" not in _post(client, create, origin="http://localhost:5173").json()  # a local page may
+    assert operations.get_item_by_sku(service, {"sku": "O-1"}) is not None
+
+
+def test_a_websocket_to_another_host_is_refused(client: TestClient) -> None:
+    with (
+        pytest.raises(WebSocketDisconnect),
+        _websocket(client, host="attacker.example:4000") as socket,
+    ):
+        socket.send_json({"type": "connection_init", "payload": {"x-api-key": KEY}})
+        socket.receive_json()
+
+
 def _subscribe_message() -> dict[str, Any]:
     query = "subscription { onStockMovement { id } }"
     return {"type": "subscribe", "id": "1", "payload": {"query": query}}
@@ -197,13 +256,13 @@ def _subscribe_message() -> dict[str, Any]:
 def test_a_websocket_with_the_api_key_is_acknowledged(
     client: TestClient, headers: dict[str, str], payload: Any
 ) -> None:
-    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"], headers=headers) as socket:
+    with _websocket(client, **headers) as socket:
         socket.send_json({"type": "connection_init", "payload": payload})
         assert socket.receive_json() == {"type": "connection_ack"}
 
 
 def test_a_websocket_without_the_api_key_is_closed(client: TestClient) -> None:
-    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+    with _websocket(client) as socket:
         socket.send_json({"type": "connection_init", "payload": {"x-api-key": "da2-wrong"}})
         with pytest.raises(WebSocketDisconnect) as closed:
             socket.receive_json()
@@ -213,9 +272,7 @@ def test_a_websocket_without_the_api_key_is_closed(client: TestClient) -> None:
 def test_a_websocket_from_another_origin_is_refused(client: TestClient) -> None:
     with (
         pytest.raises(WebSocketDisconnect),
-        client.websocket_connect(
-            "/graphql", subprotocols=["graphql-transport-ws"], headers={"origin": "https://example.com"}
-        ) as socket,
+        _websocket(client, origin="https://example.com") as socket,
     ):
         socket.send_json({"type": "connection_init", "payload": {"x-api-key": KEY}})
         socket.receive_json()
@@ -224,7 +281,7 @@ def test_a_websocket_from_another_origin_is_refused(client: TestClient) -> None:
 def test_a_subscription_hears_a_mutation_sent_over_http(client: TestClient, service: InventoryService) -> None:
     item = operations.create_item(service, {"input": {"sku": "S-1", "name": "n", "category": "c", "price": 1}})
     subscriptions = client.app.state.subscriptions  # type: ignore[attr-defined]
-    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+    with _websocket(client) as socket:
         socket.send_json({"type": "connection_init", "payload": {"x-api-key": KEY}})
         assert socket.receive_json() == {"type": "connection_ack"}
         subscribe = {"query": document("on-stock-movement"), "variables": {"itemId": item["id"]}}
