@@ -85,6 +85,18 @@ class InventoryGraphQL(GraphQL[Context, None]):
             raise HTTPException(400, message)
         return body
 
+    def decode_json(self, data: str | bytes) -> object:
+        """A websocket message: one JSON object, or the protocol's 4400 close that Strawberry gives malformed JSON
+        (Strawberry alone crashed on a message that is JSON but not an object)."""
+        text = data if isinstance(data, str) else data.decode(errors="replace")
+        try:
+            message = json.loads(text)
+        except RecursionError:
+            message = None
+        if not isinstance(message, dict):
+            raise json.JSONDecodeError("a graphql-transport-ws message is a JSON object", text, 0)
+        return message
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return Context(self.service, self.subscriptions, headers=request.headers)
 

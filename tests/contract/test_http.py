@@ -269,6 +269,17 @@ def test_a_websocket_without_the_api_key_is_closed(client: TestClient) -> None:
     assert closed.value.code == 4403
 
 
+@pytest.mark.parametrize("message", ["null", "42", '"s"', "[]", "[" * 100_000, "{"])
+def test_a_websocket_message_that_is_not_a_json_object_closes_it_as_the_protocol_says(
+    client: TestClient, message: str
+) -> None:
+    with _websocket(client) as socket:
+        socket.send_text(message)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            socket.receive_json()
+    assert closed.value.code == 4400
+
+
 def test_a_websocket_from_another_origin_is_refused(client: TestClient) -> None:
     with (
         pytest.raises(WebSocketDisconnect),
