@@ -53,6 +53,11 @@ from inventory.config import Settings
 from inventory.errors import ValidationError
 from inventory.limits import QUERY_DEPTH_LIMIT, RESOLVER_COUNT_LIMIT
 
+# The most tokens a document may hold, the local server's own limit (AppSync documents none): parsing is pure Python
+# on the event loop, tens of microseconds a token, and a 1 MB body holds some 300,000. Real operations hold tens (the
+# largest in examples/, 65); issue 7's probe of 1,000 aliased pages (20,000) is refused by its resolver count instead.
+MAX_DOCUMENT_TOKENS = 25_000
+
 STRAWBERRY_DEFINITION = "strawberry-definition"  # where Strawberry keeps its field on each graphql-core field
 
 

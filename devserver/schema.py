@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from devserver import resolvers
 from devserver.errors import AppSyncErrors, log_errors
 from devserver.graphql_types import AWS_DATE_TIME, AWSDateTime
-from devserver.query_limits import QueryLimits
+from devserver.query_limits import MAX_DOCUMENT_TOKENS, QueryLimits
 from devserver.subscriptions import PublishMutations
 
 SCHEMA_DESCRIPTION = """Inventory API, contract v1.
@@ -87,6 +88,7 @@ class InventorySchema(strawberry.Schema):
             subscription=Subscription,
             config=StrawberryConfig(scalar_map={AWSDateTime: AWS_DATE_TIME}),
             extensions=[
+                lambda: MaxTokensLimiter(max_token_count=MAX_DOCUMENT_TOKENS),  # bounds the parse
                 QueryLimits,  # AppSync's queryDepthLimit and resolverCountLimit
                 PublishMutations,
                 AppSyncErrors,

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 import devserver.query_limits
 from devserver.app import create_app
-from devserver.query_limits import Measure, measure_operation, resolver_fields
+from devserver.query_limits import MAX_DOCUMENT_TOKENS, Measure, measure_operation, resolver_fields
 from devserver.schema import schema
 from inventory import limits, operations
 from inventory.config import Settings
@@ -149,6 +149,19 @@ def test_a_thousand_aliased_pages_are_refused_before_any_dynamodb_call(
     assert error["errorInfo"] == {"limit": limits.RESOLVER_COUNT_LIMIT, "resolvers": 1000 * 101}
     assert "101000 resolvers" in error["message"]
     assert f"resolver count limit of {limits.RESOLVER_COUNT_LIMIT}" in error["message"]
+    assert counted[1].calls == []
+
+
+def test_a_megabyte_of_aliases_is_refused_at_parse_before_any_dynamodb_call(
+    client: TestClient, counted: tuple[InventoryService, CountedCalls]
+) -> None:
+    alias = "a{}: listItems(limit: 100) {{ items {{ movements {{ items {{ id }} }} }} }}"
+    document = "query { " + " ".join(alias.format(number) for number in range(14_000)) + " }"
+    assert len(document) > 950_000  # what the 1 MB body limit lets through
+    answer = _post(client, document)
+    (error,) = answer["errors"]
+    assert answer["data"] is None
+    assert f"more than {MAX_DOCUMENT_TOKENS} tokens" in error["message"]
     assert counted[1].calls == []
 
 
