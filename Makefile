@@ -31,8 +31,10 @@ lint: setup
 test: lint
 	$(BIN)/pytest
 
+# DynamoDB calls and import times, then the load test (options through LOAD_ARGS, e.g. LOAD_ARGS="--clients 8")
 bench: setup
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
 
 synth: setup
 	rm -rf cdk.out

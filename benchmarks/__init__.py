@@ -7,5 +7,6 @@
 - the cold import cost of the Lambda code (``resolvers.handlers`` plus building the service) against the floor of
   ``import boto3; boto3.client("dynamodb")``, and which imports make up the difference.
 
-docs/data-model.md quotes these figures.
+docs/data-model.md quotes these figures. ``make bench`` then runs the load test, ``python -m benchmarks.load``
+(benchmarks/load/): concurrent clients against the local server on DynamoDB Local, and an invariant check of the stock.
 """
