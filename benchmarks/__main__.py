@@ -29,7 +29,7 @@ from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from benchmarks.tables import print_table
+from benchmarks.tables import plural, print_table
 from devserver import dynamodb_local
 from inventory.table import ensure_table
 from resolvers import handlers, runtime
@@ -48,10 +48,6 @@ SERVICE_ENV = {
 
 # ---------------------------------------------------------------------------------------------------------------
 # Tables
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'s' * (count != 1)}"
 
 
 def units(value: float) -> str:

@@ -21,3 +21,7 @@ def print_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[str]
     print(line(["-" * width for width in widths]))
     for row in body:
         print(line(row))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"

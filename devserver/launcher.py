@@ -90,9 +90,10 @@ class ServerProcess:
     def stop(self, signum: int = signal.SIGINT) -> int:
         """Stop it as Ctrl-C does (``signum`` to the server process alone); its exit code. A server that does not
         stop in time is killed with its process group (DynamoDB Local included) and ServerError is raised."""
+        if self.process is None:
+            raise ServerError("the server was never started")
         if not self._stop_or_kill(signum):
             raise ServerError("the server did not stop:\n" + self.log())
-        assert self.process is not None
         return self.process.returncode
 
     def _stop_or_kill(self, signum: int) -> bool:

@@ -12,6 +12,7 @@ from types import FrameType
 
 from benchmarks.load.report import print_report, verdict
 from benchmarks.load.run import LoadSettings, run_load
+from benchmarks.tables import plural
 
 
 def parse_settings(argv: Sequence[str] | None) -> LoadSettings:
@@ -48,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signum, _exit_on_signal)
     storage = "--memory (moto)" if settings.memory else "DynamoDB Local"
     print(
-        f"Load test: the local server on {storage}, {settings.clients} clients for {settings.duration:g} s", flush=True
+        f"Load test: the local server on {storage}, {plural(settings.clients, 'client')} for {settings.duration:g} s",
+        flush=True,
     )
     report = run_load(settings)
     result = verdict(report)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from benchmarks.load.client import NO_ERROR_TYPE, TRANSPORT_ERROR
 from benchmarks.load.run import LoadReport
 from benchmarks.load.workload import EXPECTED_REFUSALS
-from benchmarks.tables import print_table
+from benchmarks.tables import plural, print_table
 
 ALL = "all operations"
 SHOWN_VIOLATIONS = 20
@@ -133,7 +133,7 @@ def print_figures(report: LoadReport, result: Verdict) -> None:
     settings, ledger = report.settings, report.ledger
     total = len(report.samples)
     print_table(
-        f"Load test: {settings.clients} clients for {report.seconds:.1f} s against the local server on"
+        f"Load test: {plural(settings.clients, 'client')} for {report.seconds:.1f} s against the local server on"
         f" {'--memory (moto)' if settings.memory else 'DynamoDB Local'}"
         f" ({total} requests, {total / report.seconds:.1f} requests/s; latency in ms, seed {report.seed})",
         ["operation", "requests", "per s", "ok", "refused", "failed", "p50", "p99", "max"],
@@ -142,7 +142,7 @@ def print_figures(report: LoadReport, result: Verdict) -> None:
     )
     began, ended = report.load_average
     print(
-        f"\nMachine: {os.cpu_count()} cores; 1-minute load average {began:.1f} as the load began,"
+        f"\nMachine: {plural(os.cpu_count() or 0, 'core')}; 1-minute load average {began:.1f} as the load began,"
         f" {ended:.1f} as it ended."
     )
     rows = error_rows(report)

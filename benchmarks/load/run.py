@@ -75,9 +75,10 @@ def run_load(settings: LoadSettings) -> LoadReport:
         finally:
             try:
                 server.stop()
-            finally:
-                report.server_log = server.log()
-                report.processes_left = server.processes_left()
+            except ServerError as error:  # it was killed, DynamoDB Local with it
+                report.failure = report.failure or str(error)
+            report.server_log = server.log()
+            report.processes_left = server.processes_left()
     return report
 
 
