@@ -97,7 +97,7 @@ class Workload:
         self.hot = [item for item in catalogue if item.hot]
         self.cold = [item for item in catalogue if not item.hot]
         self.requests = 0
-        # (weight, operation): reads about half, the rest writes that contend
+        # (weight, operation): a third reads, the rest writes that contend
         self.mix: list[tuple[int, Callable[[], Sample]]] = [
             (14, self.get_item),
             (10, self.get_item_by_sku),
@@ -122,13 +122,15 @@ class Workload:
     # Reads
 
     def get_item(self) -> Sample:
-        outcome = self.client.execute(GET_ITEM, {"id": self.rng.choice(self.catalogue).id}, "getItem")
-        self._saw(outcome.data)
+        item = self.rng.choice(self.catalogue)
+        outcome = self.client.execute(GET_ITEM, {"id": item.id}, "getItem")
+        self._found(item, outcome)
         return "getItem", outcome
 
     def get_item_by_sku(self) -> Sample:
-        outcome = self.client.execute(GET_ITEM_BY_SKU, {"sku": self.rng.choice(self.catalogue).sku}, "getItemBySku")
-        self._saw(outcome.data)
+        item = self.rng.choice(self.catalogue)
+        outcome = self.client.execute(GET_ITEM_BY_SKU, {"sku": item.sku}, "getItemBySku")
+        self._found(item, outcome)
         return "getItemBySku", outcome
 
     def list_items(self) -> Sample:
@@ -137,6 +139,12 @@ class Workload:
         for item in (outcome.data or {}).get("items", []):
             self._saw(item)
         return "listItems with movements", outcome
+
+    def _found(self, item: CatalogueItem, outcome: Outcome) -> None:
+        """No item is ever deleted here: a null answer means an item went missing."""
+        if outcome.ok and (outcome.data is None or outcome.data["id"] != item.id):
+            self.ledger.violation(f"item {item.id} ({item.sku}) read as {outcome.data}")
+        self._saw(outcome.data)
 
     def _saw(self, item: Json | None) -> None:
         if item is not None:

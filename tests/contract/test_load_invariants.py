@@ -5,6 +5,7 @@ and phantom movements, a wrong total, a negative stock, a lost update, an unexpe
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from benchmarks.load.invariants import ItemState, violations
 from benchmarks.load.ledger import Adjustment, Ledger, Order
 from benchmarks.load.report import verdict
 from benchmarks.load.run import LoadReport, LoadSettings, run_load
+from benchmarks.load.workload import CatalogueItem, Workload
 
 
 def test_a_short_concurrent_load_on_the_local_server_keeps_the_stock_invariants() -> None:
@@ -175,3 +177,22 @@ def test_expected_refusals_pass_and_any_other_error_fails_the_run() -> None:
     replay = verdict(_report(("adjustStock, replay", Outcome(0.01, error_type="InsufficientStock"))))
     assert not replay.passed
     assert dict(replay.unexpected_errors) == {"InsufficientStock": 1}
+
+
+class _NullAnswers:
+    """A client to which every item is missing."""
+
+    def execute(self, query: str, variables: dict[str, Any], field: str) -> Outcome:
+        return Outcome(0.01, data=None)
+
+
+def test_an_item_of_the_catalogue_read_as_null_is_a_violation() -> None:
+    ledger = Ledger()
+    catalogue = [CatalogueItem("id-hot", "SKU-HOT", 10, hot=True), CatalogueItem("id-cold", "SKU-COLD", 99, hot=False)]
+    workload = Workload(_NullAnswers(), catalogue, ledger, "c0", random.Random(0))  # type: ignore[arg-type]
+
+    workload.get_item()
+    workload.get_item_by_sku()
+
+    assert len(ledger.violations) == 2
+    assert all("read as None" in line for line in ledger.violations)
