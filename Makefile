@@ -43,3 +43,8 @@ synth: setup
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache cdk.out
+
+# TypeScript types for the API and every operation in examples/ (codegen.ts), written to generated/graphql.ts
+.PHONY: codegen
+codegen: node_modules/.installed
+	node_modules/.bin/graphql-codegen --config codegen.ts
