@@ -48,3 +48,8 @@ clean:
 .PHONY: codegen
 codegen: node_modules/.installed
 	node_modules/.bin/graphql-codegen --config codegen.ts
+
+# Re-vendor the GraphiQL page's assets (devserver/static/graphiql/) from node_modules, after upgrading strawberry-graphql
+.PHONY: graphiql-assets
+graphiql-assets: setup
+	$(BIN)/python -m devserver.vendor_graphiql

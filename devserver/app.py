@@ -1,4 +1,5 @@
-"""The ASGI application: ``/graphql`` over HTTP (GraphiQL on GET) and websockets, guarded like AppSync's endpoint.
+"""The ASGI application: ``/graphql`` over HTTP (GraphiQL on GET, its assets under ``/graphiql``) and websockets,
+guarded like AppSync's endpoint.
 
 - API key: ``x-api-key`` on every HTTP request, as AppSync checks it; over websockets in the handshake headers or in
   the ``connection_init`` payload (``{"x-api-key": ...}`` or ``{"headers": {"x-api-key": ...}}``). A wrong or
@@ -24,7 +25,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -33,6 +35,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from devserver.context import Context
 from devserver.errors import request_error
+from devserver.graphiql import ASSETS_DIR, ASSETS_URL, graphiql_page
 from devserver.loopback import LOCAL_ORIGIN, LoopbackOnly
 from devserver.schema import schema
 from devserver.subscriptions import Subscriptions
@@ -143,44 +146,6 @@ def _error_type(status: int) -> str:
     return {401: "UnauthorizedException", 413: "PayloadTooLargeException"}.get(status, "BadRequestException")
 
 
-def graphiql_page(html: str, api_key: str | None) -> str:
-    """Strawberry's GraphiQL page with the API key filled in for HTTP requests and websocket connections, and an
-    example operation as the first query."""
-    if api_key is not None:
-        key = json.dumps({"x-api-key": api_key})
-        html = html.replace("const defaultHeaders = {};", f"const defaultHeaders = {key};", 1)
-        html = html.replace("subscriptionUrl,\n", f"subscriptionUrl,\n        wsConnectionParams: {key},\n", 1)
-    return html.replace("parameters.q || EXAMPLE_QUERY", f"parameters.q || {json.dumps(FIRST_QUERY)}", 1)
-
-
-FIRST_QUERY = """# The local mirror of the inventory API. Run with Ctrl-Enter; examples/*.graphql holds every operation.
-query ListItems($filter: ItemFilter, $limit: Int, $nextToken: String) {
-  listItems(filter: $filter, limit: $limit, nextToken: $nextToken) {
-    items {
-      id
-      sku
-      name
-      category
-      price
-      quantity
-      reorderPoint
-      status
-      lowStock
-      movements(limit: 3) {
-        items {
-          delta
-          reason
-          quantityAfter
-          createdAt
-        }
-      }
-    }
-    nextToken
-  }
-}
-"""
-
-
 class BodySizeLimit:
     """Refuses request bodies over ``max_bytes`` (413) before anything reads them whole."""
 
@@ -237,6 +202,7 @@ def create_app(service: InventoryService, *, api_key: str | None) -> Starlette:
             Route("/", home),
             Route(GRAPHQL_PATH, graphql),
             WebSocketRoute(GRAPHQL_PATH, graphql),
+            Mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR)),
         ],
         middleware=[
             Middleware(LoopbackOnly),  # first: a request from another site's page reaches nothing (DNS rebinding)
