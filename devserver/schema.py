@@ -23,7 +23,12 @@ SCHEMA_DESCRIPTION = """Inventory API, contract v1.
 
 Failures are GraphQL errors whose errorType is one of ValidationError, ItemNotFound, DuplicateSku, VersionConflict,
 InsufficientStock, IdempotencyConflict or InternalError, with details in errorInfo. Checks run in the order
-validation, existence, state; a refused mutation writes nothing."""
+validation, existence, state; a refused mutation writes nothing.
+
+Access: the API key, AWS IAM and the signed-in users of the stack's Cognito user pool (when it has one) may read:
+every query, subscription and type. Mutations take AWS IAM, the users of the writers group (inventory-writers unless
+the stack names another) and the API key unless the stack makes the key read-only (prod does). A caller without
+access to a field gets the error Unauthorized ("Not Authorized to access <field> on type <Type>") and no value."""
 
 
 @strawberry.type(description="Reads.")

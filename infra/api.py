@@ -1,11 +1,11 @@
-"""The AppSync GraphQL API: schema.graphql, its authorization modes, logging and tracing, and one APPSYNC_JS resolver
-per field, backed by the function that serves it."""
+"""The AppSync GraphQL API: schema.graphql (in its AppSync rendition), its authorization modes, logging and tracing,
+and one APPSYNC_JS resolver per field, backed by the function that serves it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Duration, Expiration, Fn, RemovalPolicy, Stack
+from aws_cdk import Duration, Expiration, Fn, RemovalPolicy, Stack, Stage
 from aws_cdk import aws_appsync as appsync
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
@@ -13,6 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.appsync_schema import SchemaAuth, appsync_definition
 from infra.config import ApiConfig
 from infra.functions import ResolverFunctions
 from infra.nag import suppress
@@ -29,6 +30,15 @@ WRITE_FIELDS = tuple(
 )
 # Batch-invoked fields: the parents of one response reach the function together, up to the configured batch size.
 BATCHED_FIELDS = (("Item", "movements"),)
+
+
+def schema_auth(config: ApiConfig) -> SchemaAuth:
+    """What the stack's settings make of schema.graphql's authorization directives."""
+    return SchemaAuth(
+        api_key_writes=config.api_key_writes,
+        user_pools=config.cognito_user_pool_id is not None,
+        writers_group=config.cognito_writers_group,
+    )
 
 
 class AppSyncApi(Construct):
@@ -50,7 +60,7 @@ class AppSyncApi(Construct):
             self,
             "Api",
             name=name,
-            definition=appsync.Definition.from_file(str(SCHEMA_PATH)),
+            definition=appsync.Definition.from_file(str(self._write_definition(config))),
             authorization_config=appsync.AuthorizationConfig(
                 default_authorization=appsync.AuthorizationMode(
                     authorization_type=appsync.AuthorizationType.API_KEY,
@@ -109,6 +119,16 @@ class AppSyncApi(Construct):
                     max_batch_size=config.movements_max_batch_size if batched else None,
                 )
 
+    def _write_definition(self, config: ApiConfig) -> Path:
+        """schema.graphql rendered for AppSync with this stack's settings, written beside the template in the cloud
+        assembly (cdk.out/<stack>.schema.graphql), where it can be read or tried against AppSync by hand."""
+        stage = Stage.of(self)
+        assert stage is not None, "the API is built inside a CDK app"
+        path = Path(stage.outdir) / f"{Stack.of(self).stack_name}.schema.graphql"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(appsync_definition(SCHEMA_PATH.read_text(), schema_auth(config)))
+        return path
+
     @property
     def api_key(self) -> appsync.CfnApiKey:
         key = self.api.node.find_child("DefaultApiKey")
@@ -124,8 +144,8 @@ class AppSyncApi(Construct):
     def _additional_modes(self, config: ApiConfig) -> list[appsync.AuthorizationMode]:
         modes = [appsync.AuthorizationMode(authorization_type=appsync.AuthorizationType.IAM)]
         if config.cognito_user_pool_id is not None:
-            # Opt in. Callers signed in to the pool reach only the types and fields schema.graphql marks with
-            # @aws_cognito_user_pools.
+            # Opt in. Callers signed in to the pool reach the types and fields schema.graphql marks with
+            # @aws_cognito_user_pools: everything to read, the Mutation type for the writers group only.
             pool = cognito.UserPool.from_user_pool_id(self, "UserPool", config.cognito_user_pool_id)
             modes.append(
                 appsync.AuthorizationMode(

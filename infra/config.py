@@ -69,10 +69,16 @@ class ApiConfig:
     introspection: bool
     field_log_level: FieldLogLevel
     movements_max_batch_size: int  # Item.movements parents per Lambda invocation
+    # False: the API key may only read (queries, subscriptions), so a key shipped in a web page cannot write;
+    # writers then sign in (Cognito writers group) or use AWS IAM.
+    api_key_writes: bool
     query_depth_limit: int = QUERY_DEPTH_LIMIT  # the local server enforces the same limits (inventory/limits.py)
     resolver_count_limit: int = RESOLVER_COUNT_LIMIT
     xray: bool = True  # X-Ray tracing of the API and the functions
     cognito_user_pool_id: str | None = None  # opt in: an existing user pool, added as an authorization mode
+    # The pool's group whose members may run mutations (every signed-in user may read). None: the group that
+    # schema.graphql names on its Mutation type (inventory-writers).
+    cognito_writers_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,7 @@ ENVIRONMENTS: dict[str, EnvironmentConfig] = {
             introspection=True,
             field_log_level=FieldLogLevel.ALL,
             movements_max_batch_size=100,
+            api_key_writes=True,
         ),
         monitoring=MonitoringConfig(),
         web_acl=None,
@@ -164,6 +171,7 @@ ENVIRONMENTS: dict[str, EnvironmentConfig] = {
             introspection=False,
             field_log_level=FieldLogLevel.ERROR,
             movements_max_batch_size=100,
+            api_key_writes=False,
         ),
         monitoring=MonitoringConfig(),
         web_acl=WebAclConfig(requests_per_ip_per_5_minutes=3000),

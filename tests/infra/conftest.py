@@ -2,7 +2,7 @@
 
 Everything here runs offline: the stacks are environment-agnostic (no account, no region), and no AWS call is made.
 Besides dev and prod, a ``variant`` environment turns on what neither selects: provisioned capacity with auto-scaling,
-a Cognito user pool, an alarm email, no X-Ray.
+a Cognito user pool with its own writers group, an alarm email, no X-Ray.
 """
 
 from __future__ import annotations
@@ -39,7 +39,12 @@ VARIANT = replace(
         ENVIRONMENTS["dev"].table,
         capacity=Provisioned(min_read_capacity=5, max_read_capacity=50, min_write_capacity=5, max_write_capacity=20),
     ),
-    api=replace(ENVIRONMENTS["dev"].api, cognito_user_pool_id="eu-west-1_Example1", xray=False),
+    api=replace(
+        ENVIRONMENTS["dev"].api,
+        cognito_user_pool_id="eu-west-1_Example1",
+        cognito_writers_group="shop-staff",
+        xray=False,
+    ),
     monitoring=MonitoringConfig(alarm_email="ops@example.com"),
 )
 # RetentionDays members are named, not numbered, in Python: the days CloudFormation gets for the ones the configs use.

@@ -7,7 +7,8 @@ from typing import Any
 
 from graphql import GraphQLObjectType, is_object_type
 
-from infra.api import RESOLVER_CODE_PATH, SCHEMA_PATH
+from infra.api import RESOLVER_CODE_PATH, SCHEMA_PATH, schema_auth
+from infra.appsync_schema import appsync_definition
 from resolvers.handlers import mutations_app, queries_app
 from tests.graphql_schema import appsync_schema
 from tests.infra.conftest import RETENTION_DAYS, Synthesized, logical_id
@@ -87,10 +88,13 @@ def test_item_movements_is_batch_invoked_with_the_configured_batch_size(any_env:
     assert _api(any_env)["EnvironmentVariables"] == {"BATCHED_FIELDS": "Item.movements"}
 
 
-def test_the_api_serves_schema_graphql(any_env: Synthesized) -> None:
+def test_the_api_serves_the_appsync_rendition_of_schema_graphql_with_the_stack_settings(any_env: Synthesized) -> None:
     (_, schema) = any_env.one("AWS::AppSync::GraphQLSchema")
+    written = any_env.assembly_dir / f"{any_env.stack.stack_name}.schema.graphql"
 
-    assert schema["Properties"]["Definition"] == SCHEMA_PATH.read_text()
+    expected = appsync_definition(SCHEMA_PATH.read_text(), schema_auth(any_env.config.api))
+    assert schema["Properties"]["Definition"] == expected
+    assert written.read_text() == expected
 
 
 def test_api_key_is_the_default_and_aws_iam_the_other_mode(env: Synthesized) -> None:
