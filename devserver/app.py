@@ -4,6 +4,8 @@ guarded like AppSync's endpoint.
 - API key: ``x-api-key`` on every HTTP request, as AppSync checks it; over websockets in the handshake headers or in
   the ``connection_init`` payload (``{"x-api-key": ...}`` or ``{"headers": {"x-api-key": ...}}``). A wrong or
   missing key gets AppSync's 401 ``UnauthorizedException``; a websocket is closed with 4403.
+- With ``--auth cognito``, a local Cognito token in ``Authorization`` (same places) instead; then each field is
+  checked against schema.graphql's directives (devserver/authorization.py).
 - Requests refused before GraphQL runs (body over 1 MB, a body that is not one JSON object in UTF-8, no query) get
   a GraphQL-shaped body ``{"errors": [{"errorType", "message"}]}`` with a 4xx status, never a crash or a plain-text
   page.
@@ -14,7 +16,6 @@ guarded like AppSync's endpoint.
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -33,6 +34,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from devserver.authorization import Access, Authenticator, Refused
 from devserver.context import Context
 from devserver.errors import request_error
 from devserver.graphiql import ASSETS_DIR, ASSETS_URL, graphiql_page
@@ -43,27 +45,32 @@ from inventory.service import InventoryService
 
 GRAPHQL_PATH = "/graphql"
 MAX_BODY_BYTES = 1024 * 1024
-UNAUTHORIZED = request_error("UnauthorizedException", "You are not authorized to make this call.")
+ACCESS = "inventory.access"  # the request scope's key for the caller's Access
 
 
 class InventoryGraphQL(GraphQL[Context, None]):
-    def __init__(self, service: InventoryService, subscriptions: Subscriptions, api_key: str | None) -> None:
+    def __init__(
+        self,
+        service: InventoryService,
+        subscriptions: Subscriptions,
+        api_key: str | None,
+        authenticator: Authenticator,
+    ) -> None:
         super().__init__(
             schema,
             allow_queries_via_get=False,  # AppSync takes operations by POST only
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.service, self.subscriptions, self.api_key = service, subscriptions, api_key
+        self.authenticator = authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
-        response: Response
-        if not self._ide_request(request) and not self._authorized(request.headers.get("x-api-key")):
-            response = JSONResponse(UNAUTHORIZED, status_code=401)
-        else:
+        response: Response | None = None if self._ide_request(request) else self._authenticate(request)
+        if response is None:
             try:
                 response = await self.run(request)
             except HTTPException as refused:
@@ -101,19 +108,24 @@ class InventoryGraphQL(GraphQL[Context, None]):
         return message
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        return Context(self.service, self.subscriptions, headers=request.headers)
+        access: Access | None = request.scope.get(ACCESS)  # a websocket's is set when it connects
+        return Context(self.service, self.subscriptions, headers=request.headers, access=access)
 
     async def on_ws_connect(self, context: Context) -> Any:
-        params = context.connection_params or {}
-        nested = params.get("headers")
-        offered = [
-            context.headers.get("x-api-key"),
-            params.get("x-api-key"),
-            nested.get("x-api-key") if isinstance(nested, Mapping) else None,
-        ]
-        if not any(self._authorized(key) for key in offered):
-            raise ConnectionRejectionError()
+        params = context.connection_params
+        try:
+            context.access = self.authenticator.access(context.headers, params if isinstance(params, Mapping) else {})
+        except Refused:
+            raise ConnectionRejectionError() from None
         return await super().on_ws_connect(context)
+
+    def _authenticate(self, request: Request) -> Response | None:
+        """AppSync's 401 for credentials it refuses; otherwise None, the caller's access kept for the context."""
+        try:
+            request.scope[ACCESS] = self.authenticator.access(request.headers)
+        except Refused as refused:
+            return JSONResponse(request_error("UnauthorizedException", refused.message), status_code=401)
+        return None
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
         return LOCAL_ORIGIN.fullmatch(origin) is not None
@@ -123,11 +135,6 @@ class InventoryGraphQL(GraphQL[Context, None]):
 
     def _ide_request(self, request: Request) -> bool:
         return request.method == "GET" and "text/html" in request.headers.get("accept", "")
-
-    def _authorized(self, key: object) -> bool:
-        if self.api_key is None:
-            return True
-        return isinstance(key, str) and hmac.compare_digest(key.encode(), self.api_key.encode())
 
 
 def _refuse_constant(name: str) -> Any:
@@ -190,9 +197,18 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-def create_app(service: InventoryService, *, api_key: str | None) -> Starlette:
+def create_app(
+    service: InventoryService,
+    *,
+    api_key: str | None,
+    user_pool_secret: str | None = None,
+    api_key_writes: bool = True,
+) -> Starlette:
+    """``api_key`` None: every request is served (``--no-auth``). ``user_pool_secret``: local Cognito tokens are
+    accepted (``--auth cognito``). ``api_key_writes`` False: the key may only read, as in prod."""
     subscriptions = Subscriptions()
-    graphql = InventoryGraphQL(service, subscriptions, api_key)
+    authenticator = Authenticator(api_key=api_key, user_pool_secret=user_pool_secret, api_key_writes=api_key_writes)
+    graphql = InventoryGraphQL(service, subscriptions, api_key, authenticator)
 
     async def home(request: Request) -> Response:
         return RedirectResponse(GRAPHQL_PATH)

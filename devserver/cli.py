@@ -17,12 +17,15 @@ from pathlib import Path
 from types import FrameType
 
 import uvicorn
+from graphql import parse
 
 from devserver.app import create_app
 from devserver.dynamodb_local import ROOT, DynamoDBLocalError
 from devserver.seed import seed
 from devserver.settings import inventory_settings, local_secrets
 from devserver.storage import Storage, dynamodb_local, endpoint, in_memory
+from devserver.user_pool import DEFAULT_LIFETIME_SECONDS, mint
+from infra.appsync_schema import SCHEMA_PATH, writers_group
 from inventory.config import ConfigurationError
 from inventory.dynamodb import DynamoDBInventoryRepository
 from inventory.service import InventoryService
@@ -31,6 +34,7 @@ from inventory.table import ensure_table
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4000
 DEFAULT_DATA_DIR = ROOT / ".local-data"
+API_KEY_AUTH, COGNITO_AUTH = "api-key", "cognito"
 
 logger = logging.getLogger("devserver")
 
@@ -57,15 +61,33 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", action="store_true", help="load the sample catalogue when it is not there yet")
     parser.add_argument("--no-auth", action="store_true", help="accept requests without the x-api-key header")
     parser.add_argument(
+        "--auth",
+        choices=(API_KEY_AUTH, COGNITO_AUTH),
+        default=API_KEY_AUTH,
+        help="cognito: also accept a local Cognito token in the Authorization header (mint one with `python -m "
+        "devserver token`); signed-in users may read, the writers group may write, as on the stack",
+    )
+    parser.add_argument(
+        "--api-key-read-only",
+        action="store_true",
+        help="the API key may only read, as on prod (ApiConfig.api_key_writes); by default it writes too, as on dev",
+    )
+    parser.add_argument(
         "--data-dir",
         type=Path,
         default=DEFAULT_DATA_DIR,
         help="folder for DynamoDB Local's data, the API key and the page-token secret (default .local-data/)",
     )
-    return parser.parse_args(argv)
+    arguments = parser.parse_args(argv)
+    if arguments.no_auth and (arguments.auth == COGNITO_AUTH or arguments.api_key_read_only):
+        parser.error("--no-auth checks nothing: it cannot go with --auth cognito or --api-key-read-only")
+    return arguments
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["token"]:
+        return print_token(argv[1:])
     arguments = parse_arguments(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logger.setLevel(logging.INFO)
@@ -98,9 +120,15 @@ def serve(arguments: argparse.Namespace) -> int:
         if arguments.seed:
             seeded = seed(service)
         api_key = None if arguments.no_auth else stored.api_key
-        banner = _banner(arguments.port, api_key, storage, settings.table_name, seeded)
+        cognito = arguments.auth == COGNITO_AUTH
+        banner = _banner(arguments.port, api_key, storage, settings.table_name, seeded, auth=_auth_lines(arguments))
         config = uvicorn.Config(
-            create_app(service, api_key=api_key),
+            create_app(
+                service,
+                api_key=api_key,
+                user_pool_secret=stored.user_pool_secret if cognito else None,
+                api_key_writes=not arguments.api_key_read_only,
+            ),
             host=HOST,
             port=arguments.port,
             log_level="warning",
@@ -148,7 +176,9 @@ class _Server(uvicorn.Server):
             print(self.banner, flush=True)
 
 
-def _banner(port: int, api_key: str | None, storage: Storage, table: str, seeded: int | None) -> str:
+def _banner(
+    port: int, api_key: str | None, storage: Storage, table: str, seeded: int | None, *, auth: Sequence[str]
+) -> str:
     url = f"http://{HOST}:{port}/graphql"
     key = f"{api_key}  (send it as the x-api-key header)" if api_key else "none: --no-auth, every request accepted"
     lines = [
@@ -161,6 +191,7 @@ def _banner(port: int, api_key: str | None, storage: Storage, table: str, seeded
     ]
     if seeded is not None:
         lines.append(f"  Seed:      {seeded} items created" if seeded else "  Seed:      catalogue already loaded")
+    lines.extend(auth)
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
 
@@ -177,3 +208,47 @@ def _port_is_free(port: int) -> bool:
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
+
+
+def _auth_lines(arguments: argparse.Namespace) -> list[str]:
+    if arguments.no_auth:
+        return ["  Auth:      none (--no-auth)"]
+    key = (
+        "the API key reads only (--api-key-read-only)"
+        if arguments.api_key_read_only
+        else "the API key reads and writes"
+    )
+    if arguments.auth != COGNITO_AUTH:
+        return [f"  Auth:      {key}"]
+    group = writers_group(parse(SCHEMA_PATH.read_text()))
+    return [
+        f"  Auth:      {key}; Cognito tokens in Authorization: signed-in users read, {group} writes",
+        f"  Token:     python -m devserver token --groups {group} --username alice",
+    ]
+
+
+def print_token(argv: Sequence[str]) -> int:
+    """``python -m devserver token``: prints a local Cognito token for ``--auth cognito``."""
+    group = writers_group(parse(SCHEMA_PATH.read_text()))
+    parser = argparse.ArgumentParser(
+        prog="python -m devserver token",
+        description="Print a token for a server started with --auth cognito, to send as the Authorization header "
+        "(the token alone, no 'Bearer'), or as Authorization in a websocket's connection parameters. It is signed "
+        "with the key kept in the data folder, so it works until it expires, across restarts.",
+    )
+    parser.add_argument("--username", default="developer", help="the user's name (default developer)")
+    parser.add_argument(
+        "--groups",
+        nargs="*",
+        default=[],
+        metavar="GROUP",
+        help=f"the user's Cognito groups: {group} may run mutations; without groups the user can only read",
+    )
+    parser.add_argument(
+        "--minutes", type=int, default=DEFAULT_LIFETIME_SECONDS // 60, help="how long it is valid (default 60)"
+    )
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="the server's data folder")
+    arguments = parser.parse_args(argv)
+    secret = local_secrets(arguments.data_dir.resolve()).user_pool_secret
+    print(mint(secret, username=arguments.username, groups=arguments.groups, lifetime_seconds=arguments.minutes * 60))
+    return 0

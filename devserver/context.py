@@ -13,6 +13,7 @@ from typing import Any
 from strawberry import UNSET, Info
 from strawberry.utils.str_converters import to_camel_case
 
+from devserver.authorization import Access
 from devserver.subscriptions import Subscriptions
 from inventory.service import InventoryService
 
@@ -27,6 +28,7 @@ class Context:
     subscriptions: Subscriptions
     headers: Mapping[str, str] = field(default_factory=dict)
     connection_params: Json | None = None  # the payload of a websocket's connection_init
+    access: Access | None = None  # who calls, and what they may reach; None: nothing is checked (--no-auth)
 
 
 InventoryInfo = Info[Context, None]

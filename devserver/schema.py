@@ -14,6 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from devserver import resolvers
+from devserver.authorization import FieldAuthorization
 from devserver.errors import AppSyncErrors, log_errors
 from devserver.graphql_types import AWS_DATE_TIME, AWSDateTime
 from devserver.query_limits import MAX_DOCUMENT_TOKENS, QueryLimits
@@ -95,6 +96,7 @@ class InventorySchema(strawberry.Schema):
             extensions=[
                 lambda: MaxTokensLimiter(max_token_count=MAX_DOCUMENT_TOKENS),  # bounds the parse
                 QueryLimits,  # AppSync's queryDepthLimit and resolverCountLimit
+                FieldAuthorization,
                 PublishMutations,
                 AppSyncErrors,
             ],

@@ -1,9 +1,9 @@
 """The local server's settings: the same environment variables as the Lambda functions, with local defaults.
 
 ``INVENTORY_TABLE_NAME`` defaults to ``inventory``. ``INVENTORY_PAGE_TOKEN_SECRET``, when not set, is generated
-once and kept in ``<data dir>/devserver.json`` with the API key, so that a restart keeps both: a frontend's stored
-key and nextToken values still work. The file lives in the data folder (``.local-data/`` by default, ignored by
-git); delete it to get a new key and secret.
+once and kept in ``<data dir>/devserver.json`` with the API key and the key that signs local Cognito tokens
+(``--auth cognito``), so that a restart keeps them: a frontend's stored key, tokens and nextToken values still work.
+The file lives in the data folder (``.local-data/`` by default, ignored by git); delete it to get new ones.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ FILE_NAME = "devserver.json"
 class LocalSecrets:
     api_key: str
     page_token_secret: str
+    user_pool_secret: str  # HS256 key of the local Cognito tokens (devserver/user_pool.py)
 
 
 def new_api_key() -> str:
@@ -34,16 +35,21 @@ def new_api_key() -> str:
 
 
 def local_secrets(data_dir: Path) -> LocalSecrets:
-    """The API key and page-token secret kept in ``data_dir``; created on first use."""
+    """The secrets kept in ``data_dir``; each one missing (a new folder, or a file from an older version) is created
+    and stored, the others are kept."""
     path = data_dir / FILE_NAME
-    if path.exists():
-        stored = json.loads(path.read_text())
-        return LocalSecrets(stored["apiKey"], stored["pageTokenSecret"])
-    created = LocalSecrets(new_api_key(), secrets.token_urlsafe(32))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(json.dumps({"apiKey": created.api_key, "pageTokenSecret": created.page_token_secret}, indent=2))
-    return created
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    fresh = {
+        "apiKey": new_api_key(),
+        "pageTokenSecret": secrets.token_urlsafe(32),
+        "userPoolSecret": secrets.token_urlsafe(32),
+    }
+    kept = {**fresh, **stored}
+    if kept != stored:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(kept, indent=2))
+    return LocalSecrets(kept["apiKey"], kept["pageTokenSecret"], kept["userPoolSecret"])
 
 
 def inventory_settings(stored: LocalSecrets, env: Mapping[str, str] = os.environ) -> Settings:

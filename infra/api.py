@@ -13,13 +13,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.appsync_schema import SchemaAuth, appsync_definition
+from infra.appsync_schema import SCHEMA_PATH, SchemaAuth, appsync_definition
 from infra.config import ApiConfig
 from infra.functions import ResolverFunctions
 from infra.nag import suppress
 
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_PATH = ROOT / "schema.graphql"
 RESOLVER_CODE_PATH = Path(__file__).resolve().parent / "lambda_resolver.js"
 
 # Which function serves each field: every read (the queries and the nested Item.movements) on the function that

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from graphql import (
@@ -40,6 +41,7 @@ from graphql import (
     print_ast,
 )
 
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 API_KEY_DIRECTIVE = "aws_api_key"
 USER_POOLS_DIRECTIVE = "aws_cognito_user_pools"
 GROUPS_ARGUMENT = "cognito_groups"

@@ -20,8 +20,8 @@ from graphql import (
 )
 from graphql.language import Visitor
 
-from infra.api import SCHEMA_PATH
-from infra.appsync_schema import SchemaAuth, appsync_definition, configure, writers_group
+from devserver.authorization import DEFAULT_MODE
+from infra.appsync_schema import SCHEMA_PATH, SchemaAuth, appsync_definition, configure, writers_group
 from tests.graphql_schema import APPSYNC_PRELUDE
 from tests.infra.conftest import Synthesized
 
@@ -231,3 +231,8 @@ def test_with_a_user_pool_signed_in_users_read_and_the_configured_group_writes(v
     assert directives["Mutation"] == '@aws_api_key @aws_iam @aws_cognito_user_pools(cognito_groups: ["shop-staff"])'
     for type_name in (*OBJECT_TYPES, "Query", "Subscription"):
         assert directives[type_name] == "@aws_api_key @aws_iam @aws_cognito_user_pools"
+
+
+def test_the_local_server_assumes_the_stacks_default_mode(env: Synthesized) -> None:
+    # A type or field without directives admits the default mode only: locally too, so the two must agree.
+    assert env.one("AWS::AppSync::GraphQLApi")[1]["Properties"]["AuthenticationType"] == DEFAULT_MODE.value
