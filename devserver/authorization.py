@@ -182,18 +182,17 @@ class FieldAuthorization(SchemaExtension):
         # A subscription's root field is resolved only when an event comes, so it is checked before it starts:
         # errors set here are answered instead of validating and subscribing.
         context = self.execution_context
-        access: Access | None = getattr(context.context, "access", None)
+        access: Access | None = context.context.access
         document = context.graphql_document
         operation = get_operation_ast(document, context.operation_name) if document is not None else None
         subscription = context.schema._schema.subscription_type
-        if access is not None and operation is not None and operation.operation is OperationType.SUBSCRIPTION:
-            type_name = subscription.name if subscription is not None else "Subscription"
+        if access is not None and operation is not None and subscription is not None:
             refused: list[GraphQLError] = [
-                unauthorized(
-                    field.name.value, type_name, [field], [field.alias.value if field.alias else field.name.value]
-                )
+                unauthorized(field.name.value, subscription.name, [field], [(field.alias or field.name).value])
                 for field in operation.selection_set.selections
-                if isinstance(field, FieldNode) and not access.rules.allows(access.caller, type_name, field.name.value)
+                if operation.operation is OperationType.SUBSCRIPTION
+                and isinstance(field, FieldNode)
+                and not access.rules.allows(access.caller, subscription.name, field.name.value)
             ]
             if refused:
                 context.pre_execution_errors = refused

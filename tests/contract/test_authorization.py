@@ -6,11 +6,12 @@ rendered schema (tests/infra/test_appsync_schema.py), since AppSync, not the Lam
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,16 @@ import pytest
 from graphql import parse
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
+from strawberry.http import process_result
 
 from devserver import user_pool
 from devserver.app import create_app
-from devserver.authorization import DEFAULT_MODE, Caller, FieldRules, Mode
+from devserver.authorization import DEFAULT_MODE, Access, Caller, FieldRules, Mode
 from devserver.cli import main
+from devserver.context import Context
+from devserver.schema import schema
 from devserver.settings import FILE_NAME, local_secrets
+from devserver.subscriptions import Subscriptions
 from inventory import operations
 from inventory.service import InventoryService
 from tests.contract.examples import document, examples
@@ -209,23 +214,24 @@ def test_a_reader_on_a_websocket_cannot_mutate_over_it(client: TestClient) -> No
     assert _listed(client) == []
 
 
-def test_a_subscription_the_caller_may_not_access_is_refused_before_it_starts(client: TestClient) -> None:
+def test_a_subscription_the_caller_may_not_access_is_refused_before_it_starts(service: InventoryService) -> None:
     # schema.graphql lets every caller subscribe, so the rule is narrowed here to prove the check runs at start.
-    graphql = next(route.endpoint for route in client.app.routes if getattr(route, "path", None) == "/graphql")  # type: ignore[attr-defined]
-    graphql.authenticator.rules = FieldRules(parse("type Subscription @aws_iam { onStockMovement(itemId: ID): Int }"))
-    subscriptions = client.app.state.subscriptions  # type: ignore[attr-defined]
-    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
-        socket.send_json({"type": "connection_init", "payload": {"x-api-key": KEY}})
-        assert socket.receive_json() == {"type": "connection_ack"}
-        subscribe = {"query": document("on-stock-movement"), "variables": {"itemId": "x"}}
-        socket.send_json({"type": "subscribe", "id": "1", "payload": subscribe})
-        message = socket.receive_json()
-    (error,) = message["payload"]
-    assert message["type"] == "error"
-    assert (error["errorType"], error["message"]) == (
-        "Unauthorized",
-        "Not Authorized to access onStockMovement on type Subscription",
-    )
+    rules = FieldRules(parse("type Subscription @aws_iam { onStockMovement(itemId: ID): Int }"))
+    subscriptions = Subscriptions()
+    context = Context(service, subscriptions, access=Access(rules, Caller(Mode.API_KEY)))
+
+    async def first_answer() -> Any:
+        stream = await schema.subscribe(document("on-stock-movement"), {"itemId": "x"}, context_value=context)
+        assert isinstance(stream, AsyncIterator)
+        # A refused subscription answers at once; one that started would wait for an event (and time out here).
+        return process_result(await asyncio.wait_for(anext(stream), timeout=10))
+
+    answer = asyncio.run(first_answer())
+
+    assert answer == {
+        "data": None,
+        "errors": [{**_refusal("onStockMovement", "Subscription", line=5), "path": ["onStockMovement"]}],
+    }
     assert subscriptions.listening("onStockMovement") == 0
 
 
