@@ -61,6 +61,11 @@ def _post(client: TestClient, query: str, variables: Any = None, **headers: str)
     return client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
 
 
+def _websocket(client: TestClient) -> Any:
+    # The test client sends its websockets to "testserver" whatever base_url says: name a loopback host.
+    return client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"], headers={"host": "localhost"})
+
+
 def _listed(client: TestClient) -> Any:
     return _post(client, LIST, authorization=_token()).json()["data"]["listItems"]["items"]
 
@@ -171,7 +176,7 @@ def test_a_websocket_takes_the_token_in_its_connection_parameters(
 ) -> None:
     item = operations.create_item(service, NEW_ITEM)
     subscriptions = client.app.state.subscriptions  # type: ignore[attr-defined]
-    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+    with _websocket(client) as socket:
         socket.send_json({"type": "connection_init", "payload": {"Authorization": _token()}})
         assert socket.receive_json() == {"type": "connection_ack"}
         subscribe = {"query": document("on-stock-movement"), "variables": {"itemId": item["id"]}}
@@ -196,7 +201,7 @@ def test_a_websocket_takes_the_token_in_its_connection_parameters(
     ids=["expired", "forged"],
 )
 def test_a_websocket_with_a_bad_token_is_closed(client: TestClient, payload: dict[str, Any]) -> None:
-    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+    with _websocket(client) as socket:
         socket.send_json({"type": "connection_init", "payload": {**payload, "x-api-key": KEY}})
         with pytest.raises(WebSocketDisconnect) as closed:
             socket.receive_json()
@@ -204,7 +209,7 @@ def test_a_websocket_with_a_bad_token_is_closed(client: TestClient, payload: dic
 
 
 def test_a_reader_on_a_websocket_cannot_mutate_over_it(client: TestClient) -> None:
-    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+    with _websocket(client) as socket:
         socket.send_json({"type": "connection_init", "payload": {"Authorization": _token()}})
         assert socket.receive_json() == {"type": "connection_ack"}
         mutation = {"query": document("create-item"), "variables": NEW_ITEM}

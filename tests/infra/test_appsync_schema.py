@@ -22,7 +22,7 @@ from graphql.language import Visitor
 
 from devserver.authorization import DEFAULT_MODE
 from infra.appsync_schema import SCHEMA_PATH, SchemaAuth, appsync_definition, configure, writers_group
-from tests.graphql_schema import APPSYNC_PRELUDE
+from tests.graphql_schema import APPSYNC_DECLARATIONS_PATH
 from tests.infra.conftest import Synthesized
 
 READ_WRITE = SchemaAuth(api_key_writes=True, user_pools=True)
@@ -94,7 +94,9 @@ def test_the_rendition_is_the_configured_schema_graphql_but_for_descriptions(aut
     rendition = appsync_definition(CONTRACT, auth)
 
     assert _definitions(parse(rendition)) == _definitions(configure(parse(CONTRACT), auth))
-    build_schema(APPSYNC_PRELUDE + rendition)  # a valid schema, with AppSync's directives used as declared
+    build_schema(
+        APPSYNC_DECLARATIONS_PATH.read_text() + rendition
+    )  # a valid schema, with AppSync's directives used as declared
 
 
 @pytest.mark.parametrize("auth", SETTINGS, ids=repr)
