@@ -46,7 +46,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "http://127.0.0.1:4000/graphql with GraphiQL and websocket subscriptions.",
         epilog="Settings come from the same environment variables as the Lambda functions: INVENTORY_TABLE_NAME "
         "(default inventory), INVENTORY_PAGE_TOKEN_SECRET (default: generated once and kept in the data folder), "
-        "INVENTORY_DEFAULT_PAGE_SIZE and the others; AWS_REGION and the AWS credentials variables for --endpoint.",
+        "INVENTORY_DEFAULT_PAGE_SIZE and the others; AWS_REGION and the AWS credentials variables for --endpoint. "
+        "`python -m devserver token --help`: a token for --auth cognito.",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to serve on (default 4000)")
     storage = parser.add_mutually_exclusive_group()
@@ -76,7 +77,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--data-dir",
         type=Path,
         default=DEFAULT_DATA_DIR,
-        help="folder for DynamoDB Local's data, the API key and the page-token secret (default .local-data/)",
+        help="folder for DynamoDB Local's data, the API key, the page-token secret and the token key (default "
+        ".local-data/)",
     )
     arguments = parser.parse_args(argv)
     if arguments.no_auth and (arguments.auth == COGNITO_AUTH or arguments.api_key_read_only):
