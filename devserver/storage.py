@@ -9,8 +9,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,12 +54,41 @@ def dynamodb_local(data_dir: Path) -> Iterator[Storage]:
         )
 
 
+class SerializedClient:
+    """A boto3 client whose API calls run one at a time, behind one lock.
+
+    moto's DynamoDB is not thread-safe (``transact_write_items`` iterates dicts that other threads change), and the
+    server resolves requests in threads: without the lock, concurrent orders on ``--memory`` were answered OK but
+    lost, and two updates won with the same ``expectedVersion``. One call at a time makes each moto call atomic, as
+    each DynamoDB call is; the service's conditions and retries do the rest, as on DynamoDB. Everything that is not
+    an API call (``meta``, ``exceptions``, waiters used at start-up) is the wrapped client's own.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._operations = frozenset(client.meta.method_to_api_mapping)
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        return self._serialized(attribute) if name in self._operations else attribute
+
+    def _serialized(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(call)
+        def serialized(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return call(*args, **kwargs)
+
+        return serialized
+
+
 @contextlib.contextmanager
 def in_memory() -> Iterator[Storage]:
     from moto import mock_aws  # noqa: PLC0415 - only this mode needs moto, and importing it takes a second
 
     with mock_aws():
-        yield Storage(_client(None, local_credentials=True), "in memory (moto): the data is gone when the server stops")
+        client = SerializedClient(_client(None, local_credentials=True))
+        yield Storage(client, "in memory (moto): the data is gone when the server stops")
 
 
 @contextlib.contextmanager
