@@ -27,6 +27,7 @@ from inventory.config import (
 from inventory.dynamodb import DynamoDBInventoryRepository
 from inventory.errors import InsufficientStock, InventoryError, error_envelope, internal_error_envelope
 from inventory.service import InventoryService
+from resolvers.events import BadRequest, Field, field_of
 
 logger = Logger(service="inventory")
 
@@ -113,6 +114,9 @@ def record_business_metric(field_name: str, result: Any) -> None:
 
 def failure_envelope(error: Exception) -> dict[str, Any]:
     """Expected failures keep their type, message and details; anything else is logged and told as InternalError."""
+    if isinstance(error, BadRequest):  # not a client's mistake but a wiring one: worth a warning
+        logger.warning("Malformed event refused", extra={"error_type": error.error_type, "error_info": error.info})
+        return error_envelope(error)
     if isinstance(error, InventoryError):
         logger.info("Request refused", extra={"error_type": error.error_type, "error_info": error.info})
         return error_envelope(error)
@@ -129,7 +133,13 @@ def outcome(resolve: Callable[[], Any]) -> Any:
 
 
 class InventoryResolver(AppSyncResolver):
-    """Powertools' AppSyncResolver that also reports the business metrics of each direct (non-batch) invocation."""
+    """Powertools' AppSyncResolver that never raises, answers a batch entry by entry, and reports the business
+    metrics of each direct (non-batch) invocation.
+
+    Powertools reads ``info`` and ``arguments`` before its exception handlers apply, and routes a whole batch by its
+    first entry; so the event's shape and field are checked here first, and a batch is split by field: each entry
+    gets its own result or envelope, and an empty batch an empty list.
+    """
 
     def resolve(
         self,
@@ -137,10 +147,45 @@ class InventoryResolver(AppSyncResolver):
         context: LambdaContext,
         data_model: type[AppSyncResolverEvent] = AppSyncResolverEvent,
     ) -> Any:
+        if isinstance(event, list):
+            return self._resolve_batch(event, context, data_model)
+        return outcome(lambda: self._resolve_one(event, context, data_model))
+
+    def _resolve_one(self, event: Any, context: LambdaContext, data_model: type[AppSyncResolverEvent]) -> Any:
+        field = field_of(event)
+        if self._resolver_registry.find_resolver(*field) is None:
+            raise BadRequest(f"this function does not resolve {field} (batched fields come as a list of events)")
         result = super().resolve(event, context, data_model)
-        if isinstance(event, dict):
-            record_business_metric(event["info"]["fieldName"], result)
+        record_business_metric(field.name, result)
         return result
+
+    def _resolve_batch(
+        self, events: list[Any], context: LambdaContext, data_model: type[AppSyncResolverEvent]
+    ) -> list[Any]:
+        results: list[Any] = [None] * len(events)
+        entries_of: dict[Field, list[int]] = {}
+        for index, entry in enumerate(events):
+            try:
+                field = field_of(entry)
+                if self._batch_resolver_registry.find_resolver(*field) is None:
+                    raise BadRequest(f"this function does not resolve {field} in batches")
+                entries_of.setdefault(field, []).append(index)
+            except BadRequest as error:
+                results[index] = failure_envelope(error)
+        for indexes in entries_of.values():
+            answers = self._resolve_group([events[index] for index in indexes], context, data_model)
+            for index, answer in zip(indexes, answers, strict=True):
+                results[index] = answer
+        return results
+
+    def _resolve_group(
+        self, group: list[dict[str, Any]], context: LambdaContext, data_model: type[AppSyncResolverEvent]
+    ) -> list[Any]:
+        """The entries of one batched field: one result each, or the failure of the whole group for each."""
+        answer = outcome(functools.partial(super().resolve, group, context, data_model))
+        if isinstance(answer, list) and len(answer) == len(group):
+            return answer
+        return [answer] * len(group)  # Powertools' envelope of a failure of the whole batch (e.g. no service)
 
 
 def build_app(*routers: Router) -> AppSyncResolver:
