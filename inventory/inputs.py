@@ -37,7 +37,18 @@ def _text(value: Any, path: str, max_length: int, min_length: int = 1) -> str:
         raise ValidationError(path, "must be a string")
     if not min_length <= len(value) <= max_length:
         raise ValidationError(path, f"must be {min_length} to {max_length} characters long")
+    if not value.isascii():
+        _check_unicode(value, path)
     return value
+
+
+def _check_unicode(value: str, path: str) -> None:
+    # JSON may escape a lone UTF-16 surrogate ("\ud800"); it is no character, cannot be stored as UTF-8 (moto
+    # fails, DynamoDB Local mangles it) and would make keys and fingerprints differ from what the client sent.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(path, "must be valid Unicode text: it holds a lone UTF-16 surrogate") from None
 
 
 def _trimmed_text(value: Any, path: str, max_length: int) -> str:
