@@ -30,7 +30,7 @@ class ConfigurationError(RuntimeError):
 @dataclass(frozen=True)
 class Settings:
     table_name: str
-    page_token_secret: bytes  # signs nextToken values (HMAC-SHA256); rotate it to invalidate every token
+    page_token_secret: bytes  # encrypts and authenticates nextToken values; rotate it to invalidate every token
     default_page_size: int = 20
     max_page_size: int = 100
     default_reorder_point: int = 10

@@ -1,8 +1,11 @@
-"""Page tokens: signed, scoped, and refused as a ValidationError whenever we did not issue them as they are."""
+"""Page tokens: opaque (encrypted), authenticated, scoped, and refused as a ValidationError whenever we did not issue
+them as they are."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 
 import pytest
 
@@ -48,11 +51,49 @@ def test_a_token_is_url_safe_text_without_padding(tokens: PageTokens) -> None:
     assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
-def test_a_token_with_an_altered_payload_is_refused(tokens: PageTokens) -> None:
+def test_a_token_shows_nothing_of_what_it_carries(tokens: PageTokens) -> None:
+    """Not the key's names, the table's key prefixes, the item id or the sku: only random-looking bytes."""
+    item_id = "3f0c2a9e-1b7d-4c55-9a0e-8d2f6b1c4e70"
+    key = {"pk": f"ITEM#{item_id}", "sk": "ITEM", "listAll": "ITEM", "sku": "SKU-0042"}
+    # A fixed nonce makes the bytes reproducible, so even two-letter names are checked without a flaky draw.
+    fixed = PageTokens(TEST_SECRET.encode(), random_bytes=lambda size: bytes(range(size))).issue(SCOPE, key)
+    for hidden in ("pk", "sk", "ITEM#", "ITEM", item_id, item_id[:8], "SKU-0042", "listAll"):
+        assert hidden.encode() not in decode(fixed)
+    assert "ITEM" not in fixed and item_id[:8] not in fixed
+    for _ in range(20):  # random nonces: strings of 4+ bytes appear by chance with odds of about 2**-24
+        raw = decode(tokens.issue(SCOPE, key))
+        for hidden in ("ITEM#", "ITEM", item_id[:8], "SKU-0042", "listAll"):
+            assert hidden.encode() not in raw
+
+
+def test_the_same_key_gives_a_new_token_each_time(tokens: PageTokens) -> None:
+    first, second = tokens.issue(SCOPE, KEY), tokens.issue(SCOPE, KEY)
+    assert first != second
+    assert tokens.open(first, SCOPE) == tokens.open(second, SCOPE) == KEY
+
+
+def test_a_token_with_any_single_bit_flipped_is_refused(tokens: PageTokens) -> None:
     raw = decode(tokens.issue(SCOPE, KEY))
-    forged = raw.replace(b"ITEM#42", b"ITEM#43")
-    assert forged != raw
-    assert refusal(tokens, encode(forged)) == {"field": "nextToken", "reason": "is not a token this API issued"}
+    for bit in range(len(raw) * 8):
+        flipped = bytearray(raw)
+        flipped[bit // 8] ^= 1 << (bit % 8)
+        assert refusal(tokens, encode(bytes(flipped))) == {
+            "field": "nextToken",
+            "reason": "is not a token this API issued",
+        }
+
+
+@pytest.mark.parametrize("cut", [1, 16, 17, -1, -16])
+def test_a_truncated_or_extended_token_is_refused(tokens: PageTokens, cut: int) -> None:
+    raw = decode(tokens.issue(SCOPE, KEY))
+    assert refusal(tokens, encode(raw[:cut]))["field"] == "nextToken"
+    assert refusal(tokens, encode(raw + bytes(abs(cut))))["field"] == "nextToken"
+
+
+def test_a_token_of_the_former_signed_plaintext_format_is_refused(tokens: PageTokens) -> None:
+    payload = b'{"k":{"pk":"ITEM#42","sk":"ITEM"},"s":"items:[null, null, false]"}'
+    signature = hmac.new(TEST_SECRET.encode(), payload, hashlib.sha256).digest()[:16]
+    assert refusal(tokens, encode(signature + payload))["field"] == "nextToken"
 
 
 @pytest.mark.parametrize("position", [0, 10, 30, -5])
@@ -64,9 +105,9 @@ def test_a_token_with_one_character_changed_is_refused(tokens: PageTokens, posit
     assert refusal(tokens, altered)["field"] == "nextToken"
 
 
-def test_a_token_with_a_payload_signed_by_nobody_is_refused(tokens: PageTokens) -> None:
+def test_a_token_with_a_tag_made_by_nobody_is_refused(tokens: PageTokens) -> None:
     raw = decode(tokens.issue(SCOPE, KEY))
-    assert refusal(tokens, encode(bytes(16) + raw[16:]))["field"] == "nextToken"
+    assert refusal(tokens, encode(raw[:-16] + bytes(16)))["field"] == "nextToken"
 
 
 def test_a_token_of_another_scope_is_refused(tokens: PageTokens) -> None:
