@@ -28,5 +28,5 @@ def queries_handler(event: dict[str, Any] | list[dict[str, Any]], context: Lambd
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.APPSYNC_RESOLVER)
-def mutations_handler(event: dict[str, Any], context: LambdaContext) -> Any:
+def mutations_handler(event: dict[str, Any] | list[dict[str, Any]], context: LambdaContext) -> Any:
     return mutations_app.resolve(event, context)

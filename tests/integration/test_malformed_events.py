@@ -74,7 +74,7 @@ def test_a_malformed_mutation_event_gets_bad_request_and_writes_nothing(
     event, reason = MALFORMED_CREATE_EVENTS[name]
     before = table.records()
 
-    result = handlers.mutations_handler(event, FakeLambdaContext())  # type: ignore[arg-type]
+    result = handlers.mutations_handler(event, FakeLambdaContext())
 
     assert error_of(result) == {"type": "BadRequest", "message": f"Bad request: {reason}.", "info": {"reason": reason}}
     assert table.records() == before
@@ -100,7 +100,7 @@ def test_a_batched_field_sent_as_a_single_event_gets_bad_request(new_item: NewIt
 
 def test_an_empty_batch_gets_an_empty_list() -> None:
     assert handlers.queries_handler([], FakeLambdaContext()) == []
-    assert handlers.mutations_handler([], FakeLambdaContext()) == []  # type: ignore[arg-type]
+    assert handlers.mutations_handler([], FakeLambdaContext()) == []
 
 
 def test_a_malformed_batch_entry_fails_alone_and_the_others_are_answered(new_item: NewItem) -> None:
@@ -139,7 +139,7 @@ def test_a_batch_sent_to_the_writing_function_gets_one_bad_request_per_entry_and
 ) -> None:
     before = table.records()
 
-    results = handlers.mutations_handler([_create_event(), _create_event()], FakeLambdaContext())  # type: ignore[arg-type]
+    results = handlers.mutations_handler([_create_event(), _create_event()], FakeLambdaContext())
 
     assert [error_of(result)["type"] for result in results] == ["BadRequest", "BadRequest"]
     assert table.records() == before
