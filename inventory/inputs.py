@@ -44,7 +44,7 @@ def _text(value: Any, path: str, max_length: int, min_length: int = 1) -> str:
 
 def _check_unicode(value: str, path: str) -> None:
     # JSON may escape a lone UTF-16 surrogate ("\ud800"); it is no character, cannot be stored as UTF-8 (moto
-    # fails, DynamoDB Local mangles it) and would make keys and fingerprints differ from what the client sent.
+    # fails, DynamoDB Local stores it anyway) and would make keys and fingerprints differ from what the client sent.
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -146,3 +146,24 @@ def test_without_a_metrics_namespace_nothing_is_emitted(
     mutate("adjustStock", {"input": {"itemId": item["id"], "delta": -1, "reason": "SOLD", "idempotencyKey": "k-3"}})
 
     assert _emitted_metrics(capsys.readouterr().out) == []
+
+
+def test_a_failure_to_emit_a_metric_leaves_the_answer_as_it_was(
+    deployed: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The stock changed: the client must get its movement, not an InternalError inviting a retry."""
+    item = mutate(
+        "createItem", {"input": {"sku": "M-3", "name": "Metered", "category": "tools", "price": 1, "quantity": 2}}
+    )
+
+    def broken(**_: Any) -> None:
+        raise RuntimeError("metrics unavailable")
+
+    monkeypatch.setattr(resolvers.runtime._metrics(), "add_metric", broken)
+    adjustment = {"itemId": item["id"], "delta": -1, "reason": "SOLD", "idempotencyKey": "k-4"}
+    movement = mutate("adjustStock", {"input": adjustment})
+
+    assert (movement["delta"], movement["quantityAfter"]) == (-1, 1)
+    assert [record.getMessage() for record in caplog.records if record.levelname == "ERROR"] == [
+        "Business metric not recorded"
+    ]
