@@ -29,9 +29,11 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def moto_dynamodb() -> Iterator[Any]:
-    """One mocked account and client for the session: creating a boto3 client costs ~0.1 s, a table ~0.01 s."""
+    """One mocked account and client for the unit tests: creating a boto3 client costs ~0.1 s, a table ~0.01 s.
+    Package scope: a mock left active for the session would keep its state across other packages' own mocks
+    (tests/infra's Parameter Store values then already exist)."""
     with mock_aws():
         yield boto3.client("dynamodb", region_name="us-east-1")
 
