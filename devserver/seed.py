@@ -1,8 +1,9 @@
 """A small, realistic catalogue for a first look in GraphiQL, loaded through the same operations as the API.
 
 Four categories; some items low on stock, some out of stock, one discontinued; every item has a movement history
-(deliveries, sales, a return, damage, a stock-take correction) and one order sold two items at once. Loading is
-idempotent: an item whose sku exists is left alone, so ``--seed`` on every start changes nothing after the first.
+(deliveries, sales, a return, damage, a stock-take correction) and one order sold two items at once. It is loaded
+only into a table without items, so ``--seed`` on every start changes nothing after the first, and an item deleted
+by hand stays deleted (``--reset`` starts over).
 """
 
 from __future__ import annotations
@@ -99,24 +100,20 @@ CATALOGUE: tuple[SeedItem, ...] = (
     ),
 )
 
-# Orders placed when all their items were created by the same seeding: (order number, [(sku, quantity)]).
+# Orders placed once the items exist: (order number, [(sku, quantity)]).
 ORDERS: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (("1001", (("PWR-DRILL-18V", 2), ("SAF-GOGGLES", 2))),)
 
 
 def seed(service: InventoryService) -> int:
-    """Load the catalogue; returns how many items were created (0 when it was loaded before)."""
-    created: dict[str, str] = {}
-    for entry in CATALOGUE:
-        if operations.get_item_by_sku(service, {"sku": entry.sku}) is None:
-            created[entry.sku] = _create(service, entry)
+    """Load the catalogue into a table without items; returns how many items were created (0: the table had some)."""
+    # One listed item is enough to know: a Query of one key on the all-items index, never a Scan.
+    if operations.list_items(service, {"limit": 1})["items"]:
+        return 0
+    created = {entry.sku: _create(service, entry) for entry in CATALOGUE}
     for number, lines in ORDERS:
-        if all(sku in created for sku, _ in lines):
-            ids = [created[sku] for sku, _ in lines]
-            order_lines = [
-                {"itemId": item_id, "quantity": quantity} for item_id, (_, quantity) in zip(ids, lines, strict=True)
-            ]
-            order = {"orderId": f"seed-{number}-{ids[0]}", "lines": order_lines}
-            operations.fulfill_order(service, {"input": order})
+        order_lines = [{"itemId": created[sku], "quantity": quantity} for sku, quantity in lines]
+        order = {"orderId": f"seed-{number}-{order_lines[0]['itemId']}", "lines": order_lines}
+        operations.fulfill_order(service, {"input": order})
     return len(created)
 
 

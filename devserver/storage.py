@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import ipaddress
 import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 
@@ -30,6 +32,7 @@ LOCAL_CREDENTIAL = "local"
 class Storage:
     client: Any  # a boto3 DynamoDB client
     description: str  # what the start banner says about it
+    browse: str | None = None  # how to look at the table with a DynamoDB tool, when one can
 
 
 def _client(endpoint_url: str | None, *, local_credentials: bool) -> Any:
@@ -46,11 +49,21 @@ def _client(endpoint_url: str | None, *, local_credentials: bool) -> Any:
 
 
 @contextlib.contextmanager
-def dynamodb_local(data_dir: Path) -> Iterator[Storage]:
+def dynamodb_local(data_dir: Path, port: int | None = None) -> Iterator[Storage]:
+    """DynamoDB Local on ``port``, or on a free one (then a new one each start)."""
     folder = data_dir / "dynamodb"
-    with running(data_dir=folder, quick_start=True) as endpoint:
+    with running(data_dir=folder, port=port, quick_start=True) as endpoint:
+        # -sharedDb: any region and credentials see the same tables, so a tool's defaults work.
+        browse = (
+            f"NoSQL Workbench (add a DynamoDB Local connection, port {endpoint.rsplit(':', 1)[1]}) or "
+            f"npx dynamodb-admin --dynamo-endpoint={endpoint}"
+        )
+        if port is None:
+            browse += "; the port changes at every start unless fixed with --dynamodb-port N"
         yield Storage(
-            _client(endpoint, local_credentials=True), f"Amazon DynamoDB Local on {endpoint}, data kept in {folder}"
+            _client(endpoint, local_credentials=True),
+            f"Amazon DynamoDB Local on {endpoint}, data kept in {folder}",
+            browse,
         )
 
 
@@ -96,3 +109,23 @@ def endpoint(url: str) -> Iterator[Storage]:
     # The machine's credentials when it has some (AWS itself needs them), local ones otherwise.
     has_credentials = boto3.Session().get_credentials() is not None
     yield Storage(_client(url, local_credentials=not has_credentials), f"DynamoDB at {url}")
+
+
+def drop_table(client: Any, table_name: str) -> None:
+    """Delete the table and wait until it is gone; nothing happens when there is none."""
+    try:
+        client.delete_table(TableName=table_name)
+    except client.exceptions.ResourceNotFoundException:
+        return
+    client.get_waiter("table_not_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+
+
+def is_on_this_machine(url: str) -> bool:
+    """Whether an endpoint URL names this machine by a loopback name or address (what --reset may wipe)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

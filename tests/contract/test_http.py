@@ -320,3 +320,22 @@ def test_seeding_loads_the_catalogue_once(service: InventoryService) -> None:
     assert drill is not None
     history = operations.item_movements(service, drill, {"limit": 10})["items"]
     assert [movement["reason"] for movement in history] == ["SOLD", "RECEIVED", "RECEIVED"]
+
+
+def test_seeding_leaves_a_table_with_items_alone(service: InventoryService) -> None:
+    seed(service)
+    hose = operations.get_item_by_sku(service, {"sku": "GRD-HOSE-25"})
+    assert hose is not None
+    operations.delete_item(service, {"id": hose["id"]})
+    before = operations.list_items(service, {"limit": 100})
+
+    assert seed(service) == 0  # a seed item deleted by hand stays deleted
+    assert operations.list_items(service, {"limit": 100}) == before
+    assert operations.get_item_by_sku(service, {"sku": "GRD-HOSE-25"}) is None
+
+
+def test_seeding_loads_nothing_beside_items_of_ones_own(service: InventoryService) -> None:
+    own = {"sku": "MINE-1", "name": "Mine", "category": "mine", "price": 1.0}
+    operations.create_item(service, {"input": own})
+    assert seed(service) == 0
+    assert [item["sku"] for item in operations.list_items(service, {"limit": 100})["items"]] == ["MINE-1"]
