@@ -36,8 +36,18 @@ def _installed(clone: Path, *stamps: str) -> None:
 
 
 def _dry_run(clone: Path, *arguments: str) -> list[str]:
+    # A fresh make, not a sub-make of `make test`: an inherited MAKELEVEL/MAKEFLAGS would add "Entering directory".
+    environment = {
+        name: value for name, value in os.environ.items() if name not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
+    }
     finished = subprocess.run(
-        ["make", "-n", *arguments], cwd=clone, capture_output=True, text=True, check=True, timeout=30
+        ["make", "-n", "--no-print-directory", *arguments],
+        cwd=clone,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
     )
     return finished.stdout.splitlines()
 
