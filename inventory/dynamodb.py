@@ -15,8 +15,9 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from inventory.errors import DuplicateSku
-from inventory.models import (
+from inventory.attributes import attributes
+from inventory.model import (
+    DuplicateSku,
     Item,
     ItemFilter,
     ItemStatus,
@@ -49,8 +50,13 @@ def _sku_key(sku: str) -> dict[str, str]:
     return {"pk": f"SKU#{sku}", "sk": SKU_SK}
 
 
+# How a request record names its kind, in its key and its "kind" attribute: records already stored keep these.
+_STORED_KINDS = {RequestKind.ADJUST_STOCK: "adjustStock", RequestKind.FULFILL_ORDER: "fulfillOrder"}
+_KINDS_STORED = {stored: kind for kind, stored in _STORED_KINDS.items()}
+
+
 def _request_key(kind: RequestKind, key: str) -> dict[str, str]:
-    return {"pk": f"REQUEST#{kind}#{key}", "sk": REQUEST_SK}
+    return {"pk": f"REQUEST#{_STORED_KINDS[kind]}#{key}", "sk": REQUEST_SK}
 
 
 def serialize(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,21 +68,10 @@ def deserialize(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def item_record(item: Item) -> dict[str, Any]:
+    """The item's attributes (attributes.py), its key, and its index keys."""
     return {
         **_item_key(item.id),
-        "id": item.id,
-        "sku": item.sku,
-        "name": item.name,
-        "description": item.description,
-        "category": item.category,
-        "price": item.price,
-        "quantity": item.quantity,
-        "reorderPoint": item.reorder_point,
-        "status": item.status.value,
-        "version": item.version,
-        "stockRevision": item.stock_revision,
-        "createdAt": item.created_at,
-        "updatedAt": item.updated_at,
+        **attributes(item),
         "listAll": LIST_ALL,
         # Sparse index key: present exactly while the item is low on stock.
         "lowStockList": LOW_STOCK if item.low_stock else None,
@@ -102,16 +97,7 @@ def item_from_record(record: Mapping[str, Any]) -> Item:
 
 
 def movement_record(movement: StockMovement) -> dict[str, Any]:
-    return {
-        "id": movement.id,
-        "itemId": movement.item_id,
-        "delta": movement.delta,
-        "quantityAfter": movement.quantity_after,
-        "reason": movement.reason.value,
-        "reference": movement.reference,
-        "createdAt": movement.created_at,
-        "sequence": movement.sequence,
-    }
+    return attributes(movement)
 
 
 def movement_from_record(record: Mapping[str, Any]) -> StockMovement:
@@ -135,7 +121,7 @@ def _movement_key(movement: StockMovement) -> dict[str, str]:
 def request_record(record: RequestRecord) -> dict[str, Any]:
     return {
         **_request_key(record.kind, record.key),
-        "kind": record.kind.value,
+        "kind": _STORED_KINDS[record.kind],
         "requestKey": record.key,
         "fingerprint": record.fingerprint,
         "movements": [
@@ -148,7 +134,7 @@ def request_record(record: RequestRecord) -> dict[str, Any]:
 def request_from_record(record: Mapping[str, Any]) -> RequestRecord:
     expires = record.get(TABLE.ttl_attribute)
     return RequestRecord(
-        kind=RequestKind(record["kind"]),
+        kind=_KINDS_STORED[record["kind"]],
         key=record["requestKey"],
         fingerprint=record["fingerprint"],
         movements=tuple(movement_from_record(m) for m in record["movements"]),

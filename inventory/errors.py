@@ -1,14 +1,18 @@
-"""Expected failures of the inventory API, and the error envelope both transports share.
+"""The GraphQL edge's errors: the failures a client can act on, the one translation of the model's domain errors
+into them (:func:`api_error`), and the error envelope both transports share.
 
-Each class is one failure a client can act on. It carries the GraphQL ``errorType``, a message for a person and
-``errorInfo`` with the details. Transports translate them in exactly one place each: the Lambda handler returns
-:func:`envelope` (the AppSync wiring turns it into a GraphQL error), the local server raises a GraphQL error with
-the same three values.
+Each class here is one ``errorType`` a client sees: it carries that name, a message for a person and ``errorInfo``
+with the details, in the contract's camelCase and argument paths. The model raises domain errors that carry facts
+only (model.py); operations.py hands them to :func:`api_error`. Transports translate these errors in exactly one
+place each: the Lambda handler returns :func:`envelope` (the AppSync wiring turns it into a GraphQL error), the
+local server raises a GraphQL error with the same three values.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
+
+from inventory import model
 
 INTERNAL_ERROR_TYPE = "InternalError"
 INTERNAL_ERROR_MESSAGE = "An internal error occurred. Try again later; if it persists, contact support."
@@ -74,6 +78,32 @@ class IdempotencyConflict(InventoryError):
             f"The {what} {key!r} was already used with different input. Use a new {what} for a new request.",
             {"key": key},
         )
+
+
+# The arguments that name a remembered request's key, as clients spell them.
+_KEY_ARGUMENTS = {model.RequestKind.ADJUST_STOCK: "idempotencyKey", model.RequestKind.FULFILL_ORDER: "orderId"}
+# Only adjustStock's delta can raise a quantity: createItem's quantity is bounded by inputs.py, orders only take.
+_RAISING_ARGUMENT = "input.delta"
+
+
+def api_error(error: model.DomainError) -> InventoryError:
+    """The client's view of a domain error."""
+    match error:
+        case model.ItemNotFound():
+            return ItemNotFound(error.item_id)
+        case model.DuplicateSku():
+            return DuplicateSku(error.sku)
+        case model.VersionConflict():
+            return VersionConflict(error.expected_version, error.current_version)
+        case model.InsufficientStock():
+            return InsufficientStock(
+                [{"itemId": s.item_id, "available": s.available, "requested": s.requested} for s in error.shortfalls]
+            )
+        case model.QuantityAboveLimit():
+            return ValidationError(_RAISING_ARGUMENT, f"would raise the quantity above {error.limit}")
+        case model.IdempotencyConflict():
+            return IdempotencyConflict(error.key, _KEY_ARGUMENTS[error.kind])
+    raise TypeError(f"no client wording for {type(error).__name__}")  # a new domain error needs its case above
 
 
 def envelope(error_type: str, message: str, info: dict[str, Any] | None) -> dict[str, Any]:

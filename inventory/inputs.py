@@ -1,4 +1,5 @@
-"""Parsing of GraphQL arguments (as JSON-shaped dicts) into commands, with every bound of the contract.
+"""The GraphQL edge's input: parsing of GraphQL arguments (as JSON-shaped dicts) into commands, with every bound of
+the contract.
 
 Both transports hand their raw arguments to these functions, so a value is accepted or refused identically on
 AppSync and on the local server. Every refusal is a ValidationError naming the argument path (``input.sku``).
@@ -11,8 +12,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from inventory.errors import ValidationError
-from inventory.models import (
+from inventory.model import (
     INBOUND_REASONS,
+    MAX_AMOUNT,
     OUTBOUND_REASONS,
     UNSET,
     AdjustStock,
@@ -26,7 +28,6 @@ from inventory.models import (
     UpdateItem,
 )
 
-MAX_AMOUNT = 1_000_000_000  # quantity, reorderPoint, |delta| and price share this upper bound
 MAX_ORDER_LINES = 25
 SKU_MAX, NAME_MAX, DESCRIPTION_MAX, CATEGORY_MAX, REFERENCE_MAX, KEY_MAX = 64, 200, 2_000, 64, 200, 128
 ID_MAX = 128  # ids are ours (UUIDs) or the client's order ids; anything longer cannot be one

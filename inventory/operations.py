@@ -2,111 +2,106 @@
 
 This is the whole contract between the schema and the service, shared by both transports: the Lambda resolvers
 return these dicts to AppSync, the local Strawberry server builds its types from them. So argument parsing, default
-values and output formats (AWSDateTime, Float prices, enum names) cannot differ between the two.
+values, output formats and error wording cannot differ between the two. The GraphQL edge is this module with
+inputs.py (arguments), views.py (results) and errors.py (refusals); below it, nothing knows GraphQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, ParamSpec, TypeVar
 
 from inventory import inputs
-from inventory.models import Item, OrderResult, Page, StockMovement
+from inventory.errors import api_error
+from inventory.model import DomainError
 from inventory.service import InventoryService
+from inventory.views import (
+    Json,
+    item_page_view,
+    item_view,
+    movement_page_view,
+    movement_view,
+    optional_item_view,
+    order_view,
+)
 
-Json = dict[str, Any]
+__all__ = ["item_view", "movement_view"]  # re-exported: the views the transports and tests render with
 
-
-def item_view(item: Item) -> Json:
-    return {
-        "id": item.id,
-        "sku": item.sku,
-        "name": item.name,
-        "description": item.description,
-        "category": item.category,
-        "price": float(item.price),  # GraphQL Float; at most 2 decimals, so the float prints back exactly
-        "quantity": item.quantity,
-        "reorderPoint": item.reorder_point,
-        "status": item.status.value,
-        "lowStock": item.low_stock,
-        "version": item.version,
-        "createdAt": item.created_at,
-        "updatedAt": item.updated_at,
-    }
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def movement_view(movement: StockMovement) -> Json:
-    return {
-        "id": movement.id,
-        "itemId": movement.item_id,
-        "delta": movement.delta,
-        "quantityAfter": movement.quantity_after,
-        "reason": movement.reason.value,
-        "reference": movement.reference,
-        "createdAt": movement.created_at,
-    }
+def _worded(operation: Callable[P, R]) -> Callable[P, R]:
+    """Domain errors leave an operation as the client's errors (errors.api_error): the one translation."""
 
+    @functools.wraps(operation)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return operation(*args, **kwargs)
+        except DomainError as error:
+            raise api_error(error) from error
 
-def _optional_item(item: Item | None) -> Json | None:
-    return None if item is None else item_view(item)
-
-
-def _item_page(page: Page[Item]) -> Json:
-    return {"items": [item_view(item) for item in page.items], "nextToken": page.next_token}
-
-
-def _order_view(result: OrderResult) -> Json:
-    return {"orderId": result.order_id, "movements": [movement_view(m) for m in result.movements]}
+    return run
 
 
 # Query
 
 
+@_worded
 def get_item(service: InventoryService, arguments: Mapping[str, Any]) -> Json | None:
-    return _optional_item(service.get_item(inputs.item_id(arguments.get("id"))))
+    return optional_item_view(service.get_item(inputs.item_id(arguments.get("id"))))
 
 
+@_worded
 def get_item_by_sku(service: InventoryService, arguments: Mapping[str, Any]) -> Json | None:
     sku = inputs.sku_or_none(arguments.get("sku"))
-    return None if sku is None else _optional_item(service.get_item_by_sku(sku))
+    return None if sku is None else optional_item_view(service.get_item_by_sku(sku))
 
 
+@_worded
 def list_items(service: InventoryService, arguments: Mapping[str, Any]) -> Json:
     settings = service.settings
     item_filter = inputs.item_filter(arguments.get("filter"))
     limit = inputs.limit(arguments.get("limit"), settings.default_page_size, settings.max_page_size)
-    return _item_page(service.list_items(item_filter, limit, inputs.next_token(arguments.get("nextToken"))))
+    return item_page_view(service.list_items(item_filter, limit, inputs.next_token(arguments.get("nextToken"))))
 
 
 # Item
 
 
+@_worded
 def item_movements(service: InventoryService, source: Mapping[str, Any], arguments: Mapping[str, Any]) -> Json:
     """``Item.movements``: the source is the parent Item as this module rendered it."""
     settings = service.settings
     limit = inputs.limit(arguments.get("limit"), settings.default_page_size, settings.max_page_size)
-    page = service.list_movements(str(source["id"]), limit, inputs.next_token(arguments.get("nextToken")))
-    return {"items": [movement_view(m) for m in page.items], "nextToken": page.next_token}
+    next_token = inputs.next_token(arguments.get("nextToken"))
+    return movement_page_view(service.list_movements(str(source["id"]), limit, next_token))
 
 
 # Mutation
 
 
+@_worded
 def create_item(service: InventoryService, arguments: Mapping[str, Any]) -> Json:
     return item_view(service.create_item(inputs.create_item(arguments.get("input"))))
 
 
+@_worded
 def update_item(service: InventoryService, arguments: Mapping[str, Any]) -> Json:
     return item_view(service.update_item(inputs.update_item(arguments.get("input"))))
 
 
+@_worded
 def delete_item(service: InventoryService, arguments: Mapping[str, Any]) -> Json | None:
-    return _optional_item(service.delete_item(inputs.item_id(arguments.get("id"))))
+    return optional_item_view(service.delete_item(inputs.item_id(arguments.get("id"))))
 
 
+@_worded
 def adjust_stock(service: InventoryService, arguments: Mapping[str, Any]) -> Json:
     return movement_view(service.adjust_stock(inputs.adjust_stock(arguments.get("input"))))
 
 
+@_worded
 def fulfill_order(service: InventoryService, arguments: Mapping[str, Any]) -> Json:
-    return _order_view(service.fulfill_order(inputs.fulfill_order(arguments.get("input"))))
+    return order_view(service.fulfill_order(inputs.fulfill_order(arguments.get("input"))))

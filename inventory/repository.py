@@ -1,11 +1,12 @@
-"""What the service needs from storage (a Protocol), and the two signals a conditional write can give back."""
+"""The service's port to storage (a Protocol), and the two signals a conditional write can give back. dynamodb.py
+implements it; tests/unit/fake_repository.py is an in-memory one for driving races deterministically."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from inventory.models import Item, ItemFilter, RequestKind, RequestRecord, StockChange, StockMovement
+from inventory.model import Item, ItemFilter, RequestKind, RequestRecord, StockChange, StockMovement
 
 Key = dict[str, Any]  # a DynamoDB key to resume a listing from, as plain JSON
 

@@ -10,7 +10,7 @@ import pytest
 
 from inventory import inputs
 from inventory.errors import ValidationError
-from inventory.models import UNSET, ItemFilter, ItemStatus, MovementReason, OrderLine
+from inventory.model import UNSET, ItemFilter, ItemStatus, MovementReason, OrderLine
 
 
 def refused_field(parse: Callable[[Any], Any], raw: Any) -> str:

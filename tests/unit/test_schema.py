@@ -5,7 +5,7 @@ from __future__ import annotations
 from graphql import GraphQLObjectType, GraphQLSchema, is_enum_type, is_input_object_type, is_object_type
 
 from inventory import operations
-from inventory.models import Item, ItemStatus, MovementReason, StockMovement
+from inventory.model import Item, ItemStatus, MovementReason, StockMovement
 from resolvers.handlers import mutations_app, queries_app
 from tests.graphql_schema import appsync_schema
 

@@ -27,7 +27,7 @@ from inventory import operations
 from inventory.config import Settings
 from inventory.dynamodb import DynamoDBInventoryRepository
 from inventory.errors import IdempotencyConflict, InsufficientStock, InventoryError, ItemNotFound, ValidationError
-from inventory.models import INBOUND_REASONS, OUTBOUND_REASONS, MovementReason
+from inventory.model import INBOUND_REASONS, OUTBOUND_REASONS, MovementReason
 from inventory.service import InventoryService
 from inventory.table import ensure_table
 from tests.conftest import TEST_SECRET
