@@ -244,7 +244,7 @@ def test_writes_that_keep_losing_give_up_after_max_attempts_and_write_nothing(
     item = create(service)
     before, writes = dict(repository.items), repository.writes
     repository.conflicts = MAX_ATTEMPTS
-    calls = {
+    calls: dict[str, Callable[[], object]] = {
         "create": lambda: create(service, sku="SKU-2"),
         "update": lambda: service.update_item(UpdateItem(item.id, 1, name="Renamed")),
         "delete": lambda: service.delete_item(item.id),
