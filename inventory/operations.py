@@ -26,8 +26,6 @@ from inventory.views import (
     order_view,
 )
 
-__all__ = ["item_view", "movement_view"]  # re-exported: the views the transports and tests render with
-
 P = ParamSpec("P")
 R = TypeVar("R")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import GraphQLObjectType, GraphQLSchema, is_enum_type, is_input_object_type, is_object_type
 
-from inventory import operations
+from inventory import views
 from inventory.model import Item, ItemStatus, MovementReason, StockMovement
 from resolvers.handlers import mutations_app, queries_app
 from tests.graphql_schema import appsync_schema
@@ -62,8 +62,8 @@ def test_item_and_movement_views_render_exactly_the_schema_fields() -> None:
     item = Item("i", "S", "n", None, "c", 1, 0, 0, ItemStatus.OUT_OF_STOCK, 1, "t", "t")
     movement = StockMovement("m", "i", 1, 1, MovementReason.RECEIVED, None, "t", 1)
     item_fields = set(SCHEMA.type_map["Item"].fields) - {"movements"}
-    assert set(operations.item_view(item)) == item_fields
-    assert set(operations.movement_view(movement)) == set(SCHEMA.type_map["StockMovement"].fields)
+    assert set(views.item_view(item)) == item_fields
+    assert set(views.movement_view(movement)) == set(SCHEMA.type_map["StockMovement"].fields)
 
 
 def test_schema_enums_match_the_domain_enums() -> None:
