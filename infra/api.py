@@ -1,5 +1,6 @@
 """The AppSync GraphQL API: schema.graphql (in its AppSync rendition), its authorization modes, logging and tracing,
-and one APPSYNC_JS resolver per field, backed by the function that serves it."""
+and one APPSYNC_JS resolver per field of inventory.fields.FIELDS, backed by the function of its side (reads on the one
+that cannot write), batch-invoked when the field is batched. AppSync resolves any other field from its parent."""
 
 from __future__ import annotations
 
@@ -17,17 +18,9 @@ from infra.appsync_schema import SCHEMA_PATH, SchemaAuth, appsync_definition
 from infra.config import ApiConfig
 from infra.functions import ResolverFunctions
 from infra.nag import suppress
+from inventory.fields import FIELDS, fields_of
 
 RESOLVER_CODE_PATH = Path(__file__).resolve().parent / "lambda_resolver.js"
-
-# Which function serves each field: every read (the queries and the nested Item.movements) on the function that
-# cannot write, every write on the other. AppSync resolves any other field from its parent object.
-READ_FIELDS = (("Query", "getItem"), ("Query", "getItemBySku"), ("Query", "listItems"), ("Item", "movements"))
-WRITE_FIELDS = tuple(
-    ("Mutation", field) for field in ("createItem", "updateItem", "deleteItem", "adjustStock", "fulfillOrder")
-)
-# Batch-invoked fields: the parents of one response reach the function together, up to the configured batch size.
-BATCHED_FIELDS = (("Item", "movements"),)
 
 
 def schema_auth(config: ApiConfig) -> SchemaAuth:
@@ -75,7 +68,8 @@ class AppSyncApi(Construct):
             else appsync.IntrospectionConfig.DISABLED,
             query_depth_limit=config.query_depth_limit,
             resolver_count_limit=config.resolver_count_limit,
-            environment_variables={"BATCHED_FIELDS": ",".join(f"{t}.{f}" for t, f in BATCHED_FIELDS)},
+            # The resolver code (lambda_resolver.js) batch-invokes exactly the fields listed here.
+            environment_variables={"BATCHED_FIELDS": ",".join(field.path for field in FIELDS if field.batched)},
         )
         # AppSync logs to /aws/appsync/apis/<api id>. The log group is made here, with a retention (the default is
         # forever), and logging is set on the CloudFormation resource: the GraphqlApi construct's log_config would add
@@ -104,17 +98,17 @@ class AppSyncApi(Construct):
         )
 
         code = appsync.Code.from_inline(RESOLVER_CODE_PATH.read_text())
-        for function, fields in ((functions.queries, READ_FIELDS), (functions.mutations, WRITE_FIELDS)):
+        for side, function in functions.by_side.items():
             source = self._data_source(function)
-            for type_name, field_name in fields:
-                batched = (type_name, field_name) in BATCHED_FIELDS
+            for field in fields_of(side):
+                name = field.field_name
                 source.create_resolver(
-                    f"{type_name}{field_name[0].upper()}{field_name[1:]}Resolver",
-                    type_name=type_name,
-                    field_name=field_name,
+                    f"{field.type_name}{name[0].upper()}{name[1:]}Resolver",
+                    type_name=field.type_name,
+                    field_name=name,
                     runtime=appsync.FunctionRuntime.JS_1_0_0,
                     code=code,
-                    max_batch_size=config.movements_max_batch_size if batched else None,
+                    max_batch_size=config.movements_max_batch_size if field.batched else None,
                 )
 
     def _write_definition(self, config: ApiConfig) -> Path:

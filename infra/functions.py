@@ -21,6 +21,7 @@ from inventory.config import (
     PAGE_TOKEN_SECRET_ID_VARIABLE,
     PARAMETER_PATH_VARIABLE,
 )
+from inventory.fields import Side
 from resolvers.runtime import METRICS_NAMESPACE_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,6 +123,11 @@ class ResolverFunctions(Construct):
     @property
     def all(self) -> tuple[lambda_.Function, ...]:
         return (self.queries, self.mutations)
+
+    @property
+    def by_side(self) -> dict[Side, lambda_.Function]:
+        """The function serving each side of inventory.fields.FIELDS."""
+        return {Side.QUERIES: self.queries, Side.MUTATIONS: self.mutations}
 
     def _function(
         self, name: str, *, handler: str, description: str, reserved_concurrency: int | None

@@ -12,11 +12,11 @@ from typing import Any  # noqa: E402
 from aws_lambda_powertools.logging import correlation_paths  # noqa: E402
 from aws_lambda_powertools.utilities.typing import LambdaContext  # noqa: E402
 
-from resolvers import mutations, queries  # noqa: E402
+from resolvers import routers  # noqa: E402
 from resolvers.runtime import build_app, logger  # noqa: E402
 
-queries_app = build_app(queries.router)
-mutations_app = build_app(mutations.router)
+queries_app = build_app(routers.queries)
+mutations_app = build_app(routers.mutations)
 
 gc.freeze()
 gc.enable()

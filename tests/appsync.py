@@ -27,7 +27,8 @@ from typing import Any
 
 from graphql import GraphQLObjectType, get_named_type, is_object_type
 
-from resolvers import handlers, mutations, queries
+from inventory.fields import FIELDS, Side
+from resolvers import handlers, routers
 from resolvers.runtime import build_app
 from tests.graphql_schema import appsync_schema
 
@@ -229,13 +230,12 @@ class FakeLambdaContext:
 
 
 def handler_for(parent_type: str) -> Any:
-    """The Lambda function AppSync calls for fields of ``parent_type``: Query and Item on the read-only function,
-    Mutation on the writing one."""
-    if parent_type in {"Query", "Item"}:
-        return handlers.queries_handler
-    if parent_type == "Mutation":
-        return handlers.mutations_handler
-    raise ValueError(f"no Lambda function resolves fields of {parent_type}")
+    """The Lambda function AppSync calls for fields of ``parent_type``, by the side inventory.fields gives them:
+    Query and Item on the read-only function, Mutation on the writing one."""
+    sides = {field.side for field in FIELDS if field.type_name == parent_type}
+    if len(sides) != 1:
+        raise ValueError(f"no one Lambda function resolves fields of {parent_type}")
+    return handlers.queries_handler if sides == {Side.QUERIES} else handlers.mutations_handler
 
 
 def invoke(
@@ -335,8 +335,8 @@ def container_per_thread() -> Iterator[None]:
             return app.resolve(event, context)
 
     saved = handlers.queries_app, handlers.mutations_app
-    handlers.queries_app = PerThreadApp("queries", queries.router)  # type: ignore[assignment]
-    handlers.mutations_app = PerThreadApp("mutations", mutations.router)  # type: ignore[assignment]
+    handlers.queries_app = PerThreadApp("queries", routers.queries)  # type: ignore[assignment]
+    handlers.mutations_app = PerThreadApp("mutations", routers.mutations)  # type: ignore[assignment]
     try:
         yield
     finally:

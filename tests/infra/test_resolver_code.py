@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-import resolvers.queries
+import resolvers.routers
 from infra.api import RESOLVER_CODE_PATH
 from inventory.config import Settings
 from inventory.errors import (
@@ -187,7 +187,7 @@ def test_a_batch_round_trip_answers_each_entry_on_its_own(
     entry with a bad limit fails alone, with its errorType and errorInfo."""
     settings = Settings(table_name="inventory-test", page_token_secret=TEST_SECRET.encode())
     service = InventoryService(_NoMovements(), settings)  # type: ignore[arg-type]
-    monkeypatch.setattr(resolvers.queries, "service", lambda: service)
+    monkeypatch.setattr(resolvers.routers, "service", lambda: service)
     contexts = [
         _context(api_env, "Item", "movements", {"limit": 5}, source=ITEM),
         _context(api_env, "Item", "movements", {"limit": 0}, source={**ITEM, "id": "item-2"}),

@@ -1,9 +1,9 @@
-"""The field map names real schema fields, each once, and agrees with what the stack wires."""
+"""The field map names real schema fields, each once, and the Lambda functions serve what it says."""
 
 from __future__ import annotations
 
-from infra import api
-from inventory.fields import FIELDS, Side, fields_of
+from inventory.fields import FIELDS, Side
+from resolvers import handlers
 from tests.graphql_schema import appsync_schema
 
 
@@ -23,7 +23,11 @@ def test_every_root_query_and_mutation_field_is_mapped() -> None:
         assert {(root.name, name) for name in root.fields} <= mapped
 
 
-def test_the_stack_serves_each_side_with_its_fields() -> None:
-    assert {(f.type_name, f.field_name) for f in fields_of(Side.QUERIES)} == set(api.READ_FIELDS)
-    assert {(f.type_name, f.field_name) for f in fields_of(Side.MUTATIONS)} == set(api.WRITE_FIELDS)
-    assert {(f.type_name, f.field_name) for f in FIELDS if f.batched} == set(api.BATCHED_FIELDS)
+def test_each_function_serves_the_fields_of_its_side_and_no_other() -> None:
+    """The routers register what FIELDS says: the side's fields, as batch resolvers exactly when batched."""
+    for app, side in ((handlers.queries_app, Side.QUERIES), (handlers.mutations_app, Side.MUTATIONS)):
+        for field in FIELDS:
+            mine = field.side is side
+            single = app._resolver_registry.find_resolver(field.type_name, field.field_name)
+            batch = app._batch_resolver_registry.find_resolver(field.type_name, field.field_name)
+            assert (single is not None, batch is not None) == (mine and not field.batched, mine and field.batched)
