@@ -12,6 +12,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk.aws_appsync import FieldLogLevel
 from aws_cdk.aws_logs import RetentionDays
 
+from inventory.config import Settings
 from inventory.limits import QUERY_DEPTH_LIMIT, RESOLVER_COUNT_LIMIT
 
 
@@ -45,12 +46,13 @@ class TableConfig:
 
 @dataclass(frozen=True)
 class ApiSettings:
-    """The API's own settings, published under /inventory/<env>/config/ and read by the functions (with a cache age)."""
+    """The API's own settings, published under /inventory/<env>/config/ and read by the functions (with a cache age).
+    Each defaults to the functions' own default (inventory.config.Settings), declared there once."""
 
-    default_page_size: int = 20
-    max_page_size: int = 100
-    default_reorder_point: int = 10
-    idempotency_ttl_hours: int = 24
+    default_page_size: int = Settings.default_page_size
+    max_page_size: int = Settings.max_page_size
+    default_reorder_point: int = Settings.default_reorder_point
+    idempotency_ttl_hours: int = Settings.idempotency_ttl_hours
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
 from typing import Any
 
-from inventory.config import PARAMETER_VARIABLES
+from infra.config import ApiSettings
+from inventory.config import PARAMETER_VARIABLES, Settings
 from tests.infra.conftest import Synthesized
 
 
@@ -23,6 +24,12 @@ def test_every_api_setting_is_a_parameter_under_the_environment_path(any_env: Sy
     }
     assert set(settings) == set(PARAMETER_VARIABLES)  # exactly the names the functions read
     assert all(p["Type"] == "String" for p in parameters.values())
+
+
+def test_the_published_defaults_are_the_functions_own_defaults() -> None:
+    """Without a parameter a function falls back to its Settings default; the stack publishes the same values."""
+    defaults = {name.name: name.default for name in fields(Settings) if name.default is not MISSING}
+    assert asdict(ApiSettings()) == {name: defaults[name] for name in asdict(ApiSettings())}
 
 
 def test_table_name_and_graphql_url_are_published_for_other_services(any_env: Synthesized) -> None:
