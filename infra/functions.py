@@ -22,7 +22,7 @@ from inventory.config import (
     PARAMETER_PATH_VARIABLE,
 )
 from inventory.fields import Side
-from resolvers.runtime import METRICS_NAMESPACE_VARIABLE
+from resolvers.metrics import METRICS_NAMESPACE_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 # The Lambda bundle is the domain package and the resolvers, nothing else (no tests, local server or CDK code).

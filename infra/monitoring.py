@@ -13,7 +13,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.config import MonitoringConfig
-from resolvers.runtime import BUSINESS_METRICS
+from resolvers.metrics import BUSINESS_METRICS
 
 PERIOD = Duration.minutes(5)
 # The DynamoDB operations the functions make (TransactWriteItems carries their deletes).

@@ -28,16 +28,10 @@ from inventory.dynamodb import DynamoDBInventoryRepository
 from inventory.errors import InsufficientStock, InventoryError, error_envelope, internal_error_envelope
 from inventory.service import InventoryService
 from resolvers.events import BadRequest, Field, field_of
+from resolvers.metrics import INSUFFICIENT_STOCK, METRICS_NAMESPACE_VARIABLE, ORDERS_FULFILLED, STOCK_ADJUSTED
 
 logger = Logger(service="inventory")
 
-# Business metrics (CloudWatch embedded metric format, dimension service=inventory), emitted only where the stack set
-# POWERTOOLS_METRICS_NAMESPACE; the dashboard charts these names. Replays of a request count like first answers.
-METRICS_NAMESPACE_VARIABLE = "POWERTOOLS_METRICS_NAMESPACE"
-STOCK_ADJUSTED = "StockAdjusted"
-ORDERS_FULFILLED = "OrdersFulfilled"
-INSUFFICIENT_STOCK = "InsufficientStock"
-BUSINESS_METRICS = (STOCK_ADJUSTED, ORDERS_FULFILLED, INSUFFICIENT_STOCK)
 _SUCCESS_METRICS = {"adjustStock": STOCK_ADJUSTED, "fulfillOrder": ORDERS_FULFILLED}
 
 

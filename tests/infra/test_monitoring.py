@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from resolvers.runtime import BUSINESS_METRICS
+from resolvers.metrics import BUSINESS_METRICS
 from tests.infra.conftest import Synthesized, logical_id
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
 
 from infra.app import configure
 from infra.config import ENVIRONMENTS
-from tests.infra.conftest import CDK_JSON, Synthesized
+from tests.infra.conftest import CDK_JSON, ROOT, Synthesized
 
 PHYSICAL_NAME_PROPERTIES = ("TableName", "FunctionName", "RoleName", "TopicName", "DashboardName", "AlarmName")
 POWERTOOLS_PUBLISHER_ACCOUNT = "017000801446"  # the AWS account that publishes the Powertools layer
@@ -19,6 +23,17 @@ POWERTOOLS_PUBLISHER_ACCOUNT = "017000801446"  # the AWS account that publishes 
 def test_cdk_json_runs_the_app_and_defaults_to_dev() -> None:
     assert CDK_JSON["app"].endswith("python -m infra.app")
     assert CDK_JSON["context"]["env"] == "dev"
+
+
+def test_synthesizing_the_stack_imports_no_powertools(tmp_path: Path) -> None:
+    """The stack reads the resolvers' plain constants (metric names), never their runtime: synthesis stays free of the
+    Lambda's dependencies."""
+    code = "import sys\nimport infra.app\ninfra.app.main()\nprint(sorted(m for m in sys.modules if 'powertools' in m))"
+    env = {**os.environ, "CDK_OUTDIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+
+    assert (tmp_path / "InventoryApi-dev.template.json").is_file()
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_the_env_context_selects_the_environment() -> None:

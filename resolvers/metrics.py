@@ -1,0 +1,11 @@
+"""The business metrics' names: plain constants, so that the stack (its dashboard, the functions' environment) can
+read them without importing the Lambda runtime and Powertools.
+
+The functions emit them (CloudWatch embedded metric format, dimension service=inventory) only where the stack set
+METRICS_NAMESPACE_VARIABLE; the dashboard charts them. Replays of a request count like first answers."""
+
+METRICS_NAMESPACE_VARIABLE = "POWERTOOLS_METRICS_NAMESPACE"  # Powertools' own variable, read by its Metrics
+STOCK_ADJUSTED = "StockAdjusted"
+ORDERS_FULFILLED = "OrdersFulfilled"
+INSUFFICIENT_STOCK = "InsufficientStock"
+BUSINESS_METRICS = (STOCK_ADJUSTED, ORDERS_FULFILLED, INSUFFICIENT_STOCK)
