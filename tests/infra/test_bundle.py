@@ -23,6 +23,7 @@ FOREIGN_MODULES = {
     "tests",
     "devserver",
     "infra",
+    "appsync_events",
 }
 
 
