@@ -33,11 +33,15 @@ SCHEMA_PATH = ROOT / "schema.graphql"
 APPSYNC_DECLARATIONS_PATH = ROOT / "appsync.graphql"
 
 
-@functools.cache
 def appsync_schema() -> GraphQLSchema:
     """schema.graphql as graphql-core sees it, with appsync.graphql: the scalars and directives AppSync declares
-    implicitly."""
+    implicitly. A new schema object per call: callers may change theirs."""
     return build_schema(APPSYNC_DECLARATIONS_PATH.read_text() + SCHEMA_PATH.read_text())
+
+
+@functools.cache
+def _schema() -> GraphQLSchema:
+    return appsync_schema()
 
 
 REGION = "us-east-1"
@@ -96,7 +100,7 @@ def default_selection(parent_type: str, field_name: str, depth: int = 3) -> list
     Fields with arguments (``Item.movements``) are left out: AppSync resolves them with their own resolver.
     A field returning a scalar has an empty selection set.
     """
-    parent = appsync_schema().type_map[parent_type]
+    parent = _schema().type_map[parent_type]
     assert isinstance(parent, GraphQLObjectType), parent_type
     return _paths(get_named_type(parent.fields[field_name].type), "", depth)
 
