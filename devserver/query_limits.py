@@ -58,8 +58,6 @@ from inventory.limits import QUERY_DEPTH_LIMIT, RESOLVER_COUNT_LIMIT
 # largest in examples/, 65); issue 7's probe of 1,000 aliased pages (20,000) is refused by its resolver count instead.
 MAX_DOCUMENT_TOKENS = 25_000
 
-STRAWBERRY_DEFINITION = "strawberry-definition"  # where Strawberry keeps its field on each graphql-core field
-
 
 @dataclass(frozen=True)
 class FieldShape:
@@ -86,13 +84,11 @@ def schema_shape(schema: GraphQLSchema) -> dict[str, dict[str, FieldShape]]:
         fields = shapes[type_name] = {}
         for field_name, field in graphql_type.fields.items():
             inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-            definition = field.extensions.get(STRAWBERRY_DEFINITION)
             fields[field_name] = FieldShape(
                 type_name=get_named_type(field.type).name,
                 is_list=isinstance(inner, GraphQLList),
                 paged="limit" in field.args,
-                has_resolver=graphql_type is not subscription
-                and getattr(definition, "base_resolver", None) is not None,
+                has_resolver=graphql_type is not subscription and field.resolve is not None,
             )
     return shapes
 

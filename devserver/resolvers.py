@@ -1,80 +1,82 @@
-"""The root fields of the mirror, each a few lines over :mod:`inventory.operations` (the functions the Lambda
-resolvers call): the arguments as AppSync would hand them over, the JSON result turned into the mirror's types.
-No rule lives here. ``Item.movements`` is next to ``Item`` (graphql_types.py)."""
+"""The mirror's resolvers, bound to the schema built from schema.graphql: every field of ``inventory.fields.FIELDS``
+runs its operation of :mod:`inventory.operations` (the functions the Lambda resolvers call), and every other field
+reads its key from the parent's JSON, as AppSync's own resolution does.
+
+The request keeps AppSync's form from transport to operation and back: graphql-core hands a resolver its arguments
+as AppSync does (GraphQL names, JSON values, an omitted argument or input field absent, an explicit null present),
+and an operation's dict is the result. No rule lives here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
 
-import strawberry
-from strawberry import UNSET
+from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, OperationType
 
-from devserver.context import InventoryInfo, arguments, run
-from devserver.graphql_types import (
-    AdjustStockInput,
-    CreateItemInput,
-    FulfillOrderInput,
-    Item,
-    ItemConnection,
-    ItemFilter,
-    OrderResult,
-    StockMovement,
-    UpdateItemInput,
-)
-from inventory import operations
+from devserver.subscriptions import Subscriptions
+from inventory.fields import ResolvedField
 
-# Query
+Json = dict[str, Any]
+Resolver = Callable[..., Awaitable[Any]]
 
 
-async def get_item(info: InventoryInfo, id: strawberry.ID) -> Item | None:
-    return Item.from_optional(await run(info, operations.get_item, arguments(id=id)))
+def bind(schema: GraphQLSchema, fields: Iterable[ResolvedField]) -> None:
+    """Give each field of ``fields`` its operation and each subscription field its events. Every root Query and
+    Mutation field must be among ``fields``, and each of ``fields`` in the schema: a gap fails at start-up, not as a
+    null in some answer."""
+    roots = [root for root in (schema.query_type, schema.mutation_type) if root is not None]
+    unbound = {(root.name, name) for root in roots for name in root.fields}
+    for field in fields:
+        parent = schema.type_map.get(field.type_name)
+        if not isinstance(parent, GraphQLObjectType) or field.field_name not in parent.fields:
+            raise ValueError(f"{field.path} is in inventory.fields.FIELDS but not in the schema")
+        is_root = parent in roots
+        parent.fields[field.field_name].resolve = (_root if is_root else _nested)(field.operation)
+        unbound.discard((field.type_name, field.field_name))
+    if unbound:
+        names = ", ".join(sorted(f"{type_name}.{name}" for type_name, name in unbound))
+        raise ValueError(f"no operation serves {names}: add it to inventory.fields.FIELDS")
+    if schema.subscription_type is not None:
+        for name, subscription in schema.subscription_type.fields.items():
+            subscription.subscribe, subscription.resolve = _events(name), _event
 
 
-async def get_item_by_sku(info: InventoryInfo, sku: str) -> Item | None:
-    return Item.from_optional(await run(info, operations.get_item_by_sku, arguments(sku=sku)))
+def _root(operation: Callable[..., Any]) -> Resolver:
+    async def resolve(_root: object, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        return await run(info, operation, arguments)
+
+    return resolve
 
 
-async def list_items(
-    info: InventoryInfo, filter: ItemFilter | None = UNSET, limit: int | None = UNSET, next_token: str | None = UNSET
-) -> ItemConnection:
-    page = await run(info, operations.list_items, arguments(filter=filter, limit=limit, next_token=next_token))
-    return ItemConnection.from_json(page)
+def _nested(operation: Callable[..., Any]) -> Resolver:
+    """A nested field: AppSync hands the resolver its parent, as the parent's resolver returned it, as the source."""
+
+    async def resolve(source: Json, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        if info.operation.operation is OperationType.SUBSCRIPTION:
+            # An event is the published mutation response: its fields come from there, nothing runs (as on AppSync).
+            return source.get(info.field_name)
+        return await run(info, operation, source, arguments)
+
+    return resolve
 
 
-# Mutation
+def _events(field: str) -> Callable[..., AsyncIterator[Json]]:
+    """No resolver on AppSync either: the events are the triggering mutations' responses (subscriptions.py)."""
+
+    def subscribe(_root: object, info: GraphQLResolveInfo[Any], **arguments: Any) -> AsyncIterator[Json]:
+        subscriptions: Subscriptions = info.context.subscriptions
+        return subscriptions.listen(field, arguments)
+
+    return subscribe
 
 
-async def create_item(info: InventoryInfo, input: CreateItemInput) -> Item:
-    return Item.from_json(await run(info, operations.create_item, arguments(input=input)))
+def _event(response: Json, _info: GraphQLResolveInfo[Any], **_arguments: Any) -> Json:
+    return response
 
 
-async def update_item(info: InventoryInfo, input: UpdateItemInput) -> Item:
-    return Item.from_json(await run(info, operations.update_item, arguments(input=input)))
-
-
-async def delete_item(info: InventoryInfo, id: strawberry.ID) -> Item | None:
-    return Item.from_optional(await run(info, operations.delete_item, arguments(id=id)))
-
-
-async def adjust_stock(info: InventoryInfo, input: AdjustStockInput) -> StockMovement:
-    return StockMovement.from_json(await run(info, operations.adjust_stock, arguments(input=input)))
-
-
-async def fulfill_order(info: InventoryInfo, input: FulfillOrderInput) -> OrderResult:
-    return OrderResult.from_json(await run(info, operations.fulfill_order, arguments(input=input)))
-
-
-# Subscription: no resolver on AppSync either; the events are the triggering mutations' responses
-# (devserver/subscriptions.py).
-
-
-async def on_item_changed(info: InventoryInfo, id: strawberry.ID | None = UNSET) -> AsyncGenerator[Item | None, None]:
-    async for response in info.context.subscriptions.listen("onItemChanged", arguments(id=id)):
-        yield Item.from_json(response, published=True)
-
-
-async def on_stock_movement(
-    info: InventoryInfo, item_id: strawberry.ID | None = UNSET
-) -> AsyncGenerator[StockMovement | None, None]:
-    async for response in info.context.subscriptions.listen("onStockMovement", arguments(item_id=item_id)):
-        yield StockMovement.from_json(response)
+async def run(info: GraphQLResolveInfo[Any], operation: Callable[..., Any], *operation_arguments: Any) -> Any:
+    """``operation(service, *operation_arguments)``, in a worker thread so that a DynamoDB call never holds up the
+    websockets."""
+    return await asyncio.to_thread(operation, info.context.service, *operation_arguments)

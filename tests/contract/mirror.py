@@ -12,7 +12,7 @@ from graphql import FieldNode, OperationDefinitionNode, parse
 from strawberry.http import process_result
 
 from devserver.context import Context
-from devserver.schema import schema
+from devserver.schema import InventorySchema, schema
 from devserver.subscriptions import Subscriptions
 from inventory.service import InventoryService
 
@@ -24,12 +24,13 @@ def _wire(value: Any) -> Any:
 
 
 class Mirror:
-    def __init__(self, service: InventoryService) -> None:
+    def __init__(self, service: InventoryService, served: InventorySchema = schema) -> None:
+        self.schema = served
         self.subscriptions = Subscriptions()
         self.context = Context(service, self.subscriptions)
 
     async def execute(self, document: str, variables: Mapping[str, Any] | None = None) -> Json:
-        result = await schema.execute(document, variable_values=dict(variables or {}), context_value=self.context)
+        result = await self.schema.execute(document, variable_values=dict(variables or {}), context_value=self.context)
         answer: Json = _wire(process_result(result))
         return answer
 
@@ -41,7 +42,9 @@ class Mirror:
         (field,) = operation.selection_set.selections
         assert isinstance(field, FieldNode)
         listening = self.subscriptions.listening(field.name.value)
-        stream = await schema.subscribe(document, variable_values=dict(variables or {}), context_value=self.context)
+        stream = await self.schema.subscribe(
+            document, variable_values=dict(variables or {}), context_value=self.context
+        )
         received: list[Json] = []
 
         async def consume() -> None:
