@@ -6,13 +6,12 @@ request over either is refused whole with one error naming the limit and the mea
 limit and runs the rest; refusing the whole request keeps a refused query from writing half its mutations.
 
 - Depth counts the top-level field as 1; fragments add no level; introspection fields (``__schema``...) count 0.
-- Resolver count: every field that has a resolver on AppSync counts once per time it runs. A field has one when its
-  Strawberry field has a resolver, except the subscription fields (their events are the mutations' responses and run
-  nothing): every Query and Mutation field and ``Item.movements``, the READ_FIELDS and WRITE_FIELDS of infra/api.py
-  (a contract test keeps the two equal). Aliases count separately. A field with a ``limit`` argument returns a page,
-  whose list fields hold at most that many elements: ``limit`` as the resolver reads it (variables resolved, the
-  configured default page size when omitted, none when out of bounds, since the resolver then refuses it). A list
-  outside a page counts as the maximum page size.
+- Resolver count: every field that has a resolver on AppSync counts once per time it runs. A field has one when the
+  mirror binds an operation to it (devserver/resolvers.py: the fields of inventory.fields.FIELDS, which the stack
+  reads too); the subscription fields' events are the mutations' responses and run nothing. Aliases count
+  separately. A field with a ``limit`` argument returns a page, whose list fields hold at most that many elements:
+  ``limit`` as the resolver reads it (variables resolved, the configured default page size when omitted, none when
+  out of bounds, since the resolver then refuses it). A list outside a page counts as the maximum page size.
 
 The document is walked with an explicit stack and every selection set (a fragment's included) is measured once per
 type and page size, so 300 chained fragments or 15,000 aliases cost a walk over the document, never a recursion.

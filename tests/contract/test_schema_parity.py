@@ -1,4 +1,5 @@
-"""The schema Strawberry serves and schema.graphql are the same API.
+"""The schema Strawberry serves and schema.graphql are the same API: a guard, now that the mirror is built from
+schema.graphql itself (devserver/contract.py) and can no longer drift by hand.
 
 Both sides are built and printed by graphql-core (build_ast_schema, lexicographic_sort_schema, print_schema) after
 normalizing only what AppSync declares implicitly: on the contract's side the @aws_* directives are removed from
