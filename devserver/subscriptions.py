@@ -4,27 +4,49 @@ AppSync runs no resolver for a subscription: when a mutation listed in ``@aws_su
 succeeds, it sends that mutation's *response* (the fields the mutation selected, nothing more) to every subscriber
 whose arguments match it, each argument compared with the response field of the same name (a subscriber to
 ``onItemChanged(id: "x")`` hears only the item "x"; an argument left out or null matches everything). The mirror
-does the same: :class:`PublishMutations` publishes each mutation's response once the mutation has run, and the
-subscription resolvers read from :class:`Subscriptions`.
+does the same: :class:`PublishMutations` publishes each mutation's response, once the mutation has run, to the
+subscription fields whose ``@aws_subscribe`` names it in the schema served (schema.graphql's, :func:`triggers`), and
+the subscription resolvers read from :class:`Subscriptions`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Mapping
+import functools
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
-from graphql import FieldNode, OperationType
+from graphql import FieldDefinitionNode, FieldNode, GraphQLSchema, ListValueNode, OperationType, StringValueNode
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 Json = dict[str, Any]
 
-# Subscription field -> the mutations that trigger it: schema.graphql's @aws_subscribe (the contract tests compare).
-TRIGGERS: Mapping[str, tuple[str, ...]] = {
-    "onItemChanged": ("createItem", "updateItem", "deleteItem"),
-    "onStockMovement": ("adjustStock",),
-}
+SUBSCRIBE_DIRECTIVE, MUTATIONS_ARGUMENT = "aws_subscribe", "mutations"
+
+
+@functools.cache  # the schema served never changes
+def triggers(schema: GraphQLSchema) -> Mapping[str, tuple[str, ...]]:
+    """Mutation field -> the subscription fields that deliver its response, as their ``@aws_subscribe`` says."""
+    delivered: dict[str, tuple[str, ...]] = {}
+    subscription = schema.subscription_type
+    for name, field in subscription.fields.items() if subscription else ():
+        for mutation in _subscribed_mutations(field.ast_node):
+            delivered[mutation] = (*delivered.get(mutation, ()), name)
+    return delivered
+
+
+def _subscribed_mutations(node: FieldDefinitionNode | None) -> list[str]:
+    return [
+        value.value
+        for directive in (node.directives or () if node else ())
+        if directive.name.value == SUBSCRIBE_DIRECTIVE
+        for argument in directive.arguments or ()
+        if argument.name.value == MUTATIONS_ARGUMENT and isinstance(argument.value, ListValueNode)
+        for value in argument.value.values
+        if isinstance(value, StringValueNode)
+    ]
 
 
 def matches(payload: Mapping[str, Any], arguments: Mapping[str, Any]) -> bool:
@@ -36,13 +58,13 @@ class Subscriptions:
     """Fan-out of mutation responses to the subscribers listening on this server (one event loop)."""
 
     def __init__(self) -> None:
-        self._listeners: dict[str, set[asyncio.Queue[Json]]] = {field: set() for field in TRIGGERS}
+        self._listeners: defaultdict[str, set[asyncio.Queue[Json]]] = defaultdict(set)
 
-    def publish(self, mutation: str, response: Json) -> None:
-        for field, mutations in TRIGGERS.items():
-            if mutation in mutations:
-                for queue in self._listeners[field]:
-                    queue.put_nowait(response)
+    def publish(self, fields: Iterable[str], response: Json) -> None:
+        """Send ``response`` to the subscribers of each of ``fields``."""
+        for field in fields:
+            for queue in self._listeners[field]:
+                queue.put_nowait(response)
 
     def listening(self, field: str) -> int:
         """How many subscribers are listening on ``field`` right now."""
@@ -74,9 +96,10 @@ class PublishMutations(SchemaExtension):
         if operation is None or operation.operation is not OperationType.MUTATION:
             return
         subscriptions: Subscriptions = context.context.subscriptions
+        delivered = triggers(context.schema._schema)
         for selection in operation.selection_set.selections:
             if isinstance(selection, FieldNode):
                 key = selection.alias.value if selection.alias else selection.name.value
                 response = result.data.get(key)
                 if isinstance(response, dict):
-                    subscriptions.publish(selection.name.value, response)
+                    subscriptions.publish(delivered.get(selection.name.value, ()), response)

@@ -16,7 +16,7 @@ from devserver.schema import InventorySchema
 from inventory import fields, operations
 from inventory.fields import ResolvedField, Side
 from inventory.service import InventoryService
-from tests.contract.mirror import Mirror
+from tests.contract.mirror import Json, Mirror
 from tests.graphql_schema import SCHEMA_PATH
 
 # Two fields a next contract could add: a root query with arguments (one with a default), a nested field on Item.
@@ -38,10 +38,16 @@ EXTRA_ITEM_FIELD = """
   ): Int!
 """
 
+EXTRA_SUBSCRIPTION = """
+  "Items created; give category to hear about one category only."
+  onItemCreated(category: String): Item @aws_subscribe(mutations: ["createItem"])
+"""
+
 
 def _extended_sdl() -> str:
     sdl = SCHEMA_PATH.read_text()
-    for type_line, extra in (("type Query", EXTRA_QUERY), ("type Item", EXTRA_ITEM_FIELD)):
+    extras = (("type Query", EXTRA_QUERY), ("type Item", EXTRA_ITEM_FIELD), ("type Subscription", EXTRA_SUBSCRIPTION))
+    for type_line, extra in extras:
         start = sdl.index(type_line)
         end = sdl.index("\n}", start)
         sdl = sdl[:end] + extra.rstrip("\n") + sdl[end:]
@@ -100,6 +106,30 @@ def test_a_nested_field_added_to_the_schema_and_to_fields_gets_its_parent_as_sou
         )
     )
     assert read == {"data": {"getItem": {"sku": "SKU-12345", "skuLength": 10}}}
+
+
+def test_a_subscription_added_to_the_schema_delivers_the_mutations_its_aws_subscribe_names(extended: Mirror) -> None:
+    create = (
+        "mutation ($sku: String!, $category: String!) {"
+        ' createItem(input: {sku: $sku, name: "n", category: $category, price: 1}) { id sku category skuLength } }'
+    )
+
+    async def scenario() -> list[Json]:
+        async with extended.subscribed(
+            'subscription { onItemCreated(category: "tools") { sku skuLength } }'
+        ) as received:
+            for sku, category in (("SKU-1", "food"), ("SKU-22", "tools")):
+                answer = await extended.execute(create, {"sku": sku, "category": category})
+                assert "errors" not in answer
+            for _ in range(200):
+                if received:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)  # an event too many would arrive by now
+            return list(received)
+
+    # Filtered by its argument, as AppSync does; the nested field comes from the published response.
+    assert asyncio.run(scenario()) == [{"data": {"onItemCreated": {"sku": "SKU-22", "skuLength": 6}}}]
 
 
 def test_the_added_fields_come_across_with_their_descriptions_and_defaults(extended: Mirror) -> None:
