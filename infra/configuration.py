@@ -18,7 +18,7 @@ from inventory.config import PARAMETER_VARIABLES
 
 class Configuration(Construct):
     """``<path>/config/<name>``: one String parameter per API setting (the names inventory/config.py reads);
-    ``<path>/<name>``: values published for other services; and a generated secret that signs page tokens."""
+    ``<path>/<name>``: values published for other services; and a generated secret that seals page tokens."""
 
     def __init__(self, scope: Construct, construct_id: str, *, path: str, settings: ApiSettings) -> None:
         super().__init__(scope, construct_id)
@@ -39,14 +39,15 @@ class Configuration(Construct):
         self.page_token_secret = secretsmanager.Secret(
             self,
             "PageTokenSecret",
-            description="HMAC key that signs the inventory API's nextToken values; replacing it invalidates them.",
+            description="Key from which the inventory API derives its nextToken encryption and MAC keys; replacing it "
+            "invalidates every outstanding token.",
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
         )
         suppress(
             self.page_token_secret,
             "AwsSolutions-SMG4",
-            "The secret only signs pagination tokens (integrity, no data access) and every rotation invalidates the "
-            "tokens clients hold; it is rotated by hand when needed (README), not on a schedule.",
+            "The secret only seals pagination tokens (their privacy and integrity; it opens no data) and a rotation "
+            "invalidates the tokens clients hold; it is rotated by hand when needed (README), not on a schedule.",
         )
 
     @property
