@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable
 from typing import TypeVar
 
-from inventory.repository import StaleItems
+from inventory.repository import Stale
 
 T = TypeVar("T")
 
@@ -23,17 +23,17 @@ def back_off(attempt: int, sleep: Callable[[float], None]) -> None:
 
 def retry_on_stale(
     write: Callable[[], T],
-    refresh: Callable[[StaleItems], bool],
+    refresh: Callable[[Stale], bool],
     max_attempts: int,
     sleep: Callable[[float], None],
     what: str,
 ) -> T:
-    """``write()`` until it returns. When it raises StaleItems, ``refresh`` takes in the items storage returned and
-    says whether it learned anything; if not (a bare transaction conflict), back off before the next attempt."""
+    """``write()`` until it returns. When it raises Stale, ``refresh`` takes in what storage said is current and says
+    whether it learned anything; if not (a bare transaction conflict), back off before the next attempt."""
     for attempt in range(max_attempts):
         try:
             return write()
-        except StaleItems as stale:
+        except Stale as stale:
             if not refresh(stale):
                 back_off(attempt, sleep)
     raise TooMuchContention(what)
