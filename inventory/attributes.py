@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from inventory.model import Item, StockMovement
+from inventory.model import Item, Location, StockLevel, StockMovement, TransferResult
 
 _NAMES: dict[type, tuple[str, ...]] = {}
 
@@ -21,7 +21,7 @@ def external_name(field: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-def attributes(record: Item | StockMovement) -> dict[str, Any]:
+def attributes(record: Item | StockMovement | StockLevel | Location | TransferResult) -> dict[str, Any]:
     """Every field of the record under its external name; enums as their values, None kept."""
     names = _NAMES.get(type(record))
     if names is None:

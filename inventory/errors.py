@@ -80,13 +80,72 @@ class IdempotencyConflict(InventoryError):
         )
 
 
+class LocationNotFound(InventoryError):
+    error_type = "LocationNotFound"
+
+    def __init__(self, location_id: str) -> None:
+        super().__init__(f"No location has id {location_id!r}.", {"id": location_id})
+
+
+class DuplicateLocationCode(InventoryError):
+    error_type = "DuplicateLocationCode"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"The code {code!r} is already used by another location.", {"code": code})
+
+
+class ReservationNotFound(InventoryError):
+    error_type = "ReservationNotFound"
+
+    def __init__(self, reservation_id: str) -> None:
+        super().__init__(f"No reservation has id {reservation_id!r}.", {"id": reservation_id})
+
+
+class ReservationNotActive(InventoryError):
+    error_type = "ReservationNotActive"
+
+    def __init__(self, reservation_id: str, status: str) -> None:
+        super().__init__(
+            f"The reservation {reservation_id!r} is {status}, no longer ACTIVE: nothing was changed."
+            + (" Reserve the stock again to sell it." if status != "COMMITTED" else ""),
+            {"id": reservation_id, "status": status},
+        )
+
+
+class ItemReserved(InventoryError):
+    error_type = "ItemReserved"
+
+    def __init__(self, item_id: str, reserved: int) -> None:
+        super().__init__(
+            f"The item {item_id!r} cannot be deleted while reservations hold {reserved} of its units. Commit or "
+            "release them, or let them expire, then delete it.",
+            {"id": item_id, "reserved": reserved},
+        )
+
+
+class QuantityConflict(InventoryError):
+    error_type = "QuantityConflict"
+
+    def __init__(self, lines: list[dict[str, Any]]) -> None:
+        """``lines``: one ``{itemId, expected, actual}`` per line whose compareOnHand differs from the stock."""
+        wrong = ", ".join(f"{line['itemId']} has {line['actual']}, not {line['expected']}" for line in lines)
+        super().__init__(
+            f"The stock changed since it was counted, nothing was changed: {wrong}. Count again and resend.",
+            {"lines": lines},
+        )
+
+
 # The arguments that name a remembered request's key, as clients spell them.
-_KEY_ARGUMENTS = {model.RequestKind.ADJUST_STOCK: "idempotencyKey", model.RequestKind.FULFILL_ORDER: "orderId"}
-# Only adjustStock's delta can raise a quantity: createItem's quantity is bounded by inputs.py, orders only take.
-_RAISING_ARGUMENT = "input.delta"
+_KEY_ARGUMENTS = {
+    model.RequestKind.ADJUST_STOCK: "idempotencyKey",
+    model.RequestKind.TRANSFER_STOCK: "idempotencyKey",
+    model.RequestKind.SET_STOCK: "idempotencyKey",
+    model.RequestKind.FULFILL_ORDER: "orderId",
+    model.RequestKind.RESERVE_STOCK: "reservationId",
+}
 
 
-def api_error(error: model.DomainError) -> InventoryError:
+def api_error(error: model.DomainError) -> InventoryError:  # noqa: PLR0912 (one case per domain error)
     """The client's view of a domain error."""
     match error:
         case model.ItemNotFound():
@@ -100,9 +159,33 @@ def api_error(error: model.DomainError) -> InventoryError:
                 [{"itemId": s.item_id, "available": s.available, "requested": s.requested} for s in error.shortfalls]
             )
         case model.QuantityAboveLimit():
-            return ValidationError(_RAISING_ARGUMENT, f"would raise the quantity above {error.limit}")
+            # Only adjustStock's delta and setStock's counts can raise a quantity: createItem's is bounded by
+            # inputs.py, and transfers move units between locations of one item.
+            field = "input.delta" if error.line is None else f"input.lines[{error.line}].onHand"
+            return ValidationError(field, f"would raise the quantity above {error.limit}")
+        case model.BelowReserved():
+            return ValidationError(
+                f"input.lines[{error.line}].onHand",
+                f"must be at least {error.reserved}: active reservations hold that many units there",
+            )
+        case model.QuantityConflict():
+            return QuantityConflict(
+                [{"itemId": m.item_id, "expected": m.expected, "actual": m.actual} for m in error.mismatches]
+            )
         case model.IdempotencyConflict():
             return IdempotencyConflict(error.key, _KEY_ARGUMENTS[error.kind])
+        case model.LocationNotFound():
+            return LocationNotFound(error.location_id)
+        case model.DuplicateLocationCode():
+            return DuplicateLocationCode(error.code)
+        case model.TooManyLocations():
+            return ValidationError("input.code", f"cannot add a location: an API has at most {error.limit}")
+        case model.ItemReserved():
+            return ItemReserved(error.item_id, error.reserved)
+        case model.ReservationNotFound():
+            return ReservationNotFound(error.reservation_id)
+        case model.ReservationNotActive():
+            return ReservationNotActive(error.reservation_id, error.status.value)
     raise TypeError(f"no client wording for {type(error).__name__}")  # a new domain error needs its case above
 
 

@@ -39,12 +39,22 @@ FIELDS: tuple[ResolvedField, ...] = (
     ResolvedField("Query", "getItem", operations.get_item, Side.QUERIES),
     ResolvedField("Query", "getItemBySku", operations.get_item_by_sku, Side.QUERIES),
     ResolvedField("Query", "listItems", operations.list_items, Side.QUERIES),
+    ResolvedField("Query", "getLocation", operations.get_location, Side.QUERIES),
+    ResolvedField("Query", "listLocations", operations.list_locations, Side.QUERIES),
+    ResolvedField("Query", "getReservation", operations.get_reservation, Side.QUERIES),
     ResolvedField("Item", "movements", operations.item_movements, Side.QUERIES, batched=True),
     ResolvedField("Mutation", "createItem", operations.create_item, Side.MUTATIONS),
     ResolvedField("Mutation", "updateItem", operations.update_item, Side.MUTATIONS),
     ResolvedField("Mutation", "deleteItem", operations.delete_item, Side.MUTATIONS),
     ResolvedField("Mutation", "adjustStock", operations.adjust_stock, Side.MUTATIONS),
     ResolvedField("Mutation", "fulfillOrder", operations.fulfill_order, Side.MUTATIONS),
+    ResolvedField("Mutation", "createLocation", operations.create_location, Side.MUTATIONS),
+    ResolvedField("Mutation", "updateLocation", operations.update_location, Side.MUTATIONS),
+    ResolvedField("Mutation", "reserveStock", operations.reserve_stock, Side.MUTATIONS),
+    ResolvedField("Mutation", "commitReservation", operations.commit_reservation, Side.MUTATIONS),
+    ResolvedField("Mutation", "releaseReservation", operations.release_reservation, Side.MUTATIONS),
+    ResolvedField("Mutation", "transferStock", operations.transfer_stock, Side.MUTATIONS),
+    ResolvedField("Mutation", "setStock", operations.set_stock, Side.MUTATIONS),
 )
 
 

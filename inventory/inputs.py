@@ -7,30 +7,42 @@ AppSync and on the local server. Every refusal is a ValidationError naming the a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from inventory.errors import ValidationError
 from inventory.model import (
+    DEFAULT_HOLD_SECONDS,
     INBOUND_REASONS,
+    MAIN_LOCATION_ID,
     MAX_AMOUNT,
     OUTBOUND_REASONS,
+    TRANSFER_REASONS,
     UNSET,
     AdjustStock,
+    CountLine,
     CreateItem,
+    CreateLocation,
     FulfillOrder,
     ItemFilter,
     ItemStatus,
     MovementReason,
     OrderLine,
+    ReserveStock,
+    SetStock,
+    TransferStock,
     Unset,
     UpdateItem,
+    UpdateLocation,
 )
 
 MAX_ORDER_LINES = 25
 SKU_MAX, NAME_MAX, DESCRIPTION_MAX, CATEGORY_MAX, REFERENCE_MAX, KEY_MAX = 64, 200, 2_000, 64, 200, 128
 ID_MAX = 128  # ids are ours (UUIDs) or the client's order ids; anything longer cannot be one
+MAX_HOLD_SECONDS = 86_400
+LOCATION_CODE = re.compile(r"[A-Z0-9-]{1,32}")
 
 
 def _text(value: Any, path: str, max_length: int, min_length: int = 1) -> str:
@@ -135,6 +147,7 @@ def create_item(raw: Any) -> CreateItem:
         quantity=_int(0 if data.get("quantity") is None else data["quantity"], "input.quantity", 0, MAX_AMOUNT),
         description=_optional_text(data.get("description"), "input.description", DESCRIPTION_MAX),
         reorder_point=None if reorder_point is None else _int(reorder_point, "input.reorderPoint", 0, MAX_AMOUNT),
+        location_id=location_id(data.get("locationId"), "input.locationId"),
     )
 
 
@@ -189,12 +202,19 @@ def item_filter(raw: Any) -> ItemFilter:
     )
 
 
+def location_id(value: Any, path: str) -> str:
+    """An optional location: omitted or null is MAIN."""
+    return MAIN_LOCATION_ID if value is None else item_id(value, path)
+
+
 def adjust_stock(raw: Any) -> AdjustStock:
     data = _object(raw, "input")
     delta = _int(data.get("delta"), "input.delta", -MAX_AMOUNT, MAX_AMOUNT)
     if delta == 0:
         raise ValidationError("input.delta", "must not be 0")
     reason = _enum(MovementReason, data.get("reason"), "input.reason")
+    if reason in TRANSFER_REASONS:
+        raise ValidationError("input.reason", "cannot be a transfer: only transferStock makes transfer movements")
     if reason in INBOUND_REASONS and delta < 0:
         raise ValidationError("input.delta", f"must be positive for {reason.value}")
     if reason in OUTBOUND_REASONS and delta > 0:
@@ -205,16 +225,94 @@ def adjust_stock(raw: Any) -> AdjustStock:
         reason=reason,
         reference=_optional_text(data.get("reference"), "input.reference", REFERENCE_MAX),
         idempotency_key=_text(data.get("idempotencyKey"), "input.idempotencyKey", KEY_MAX),
+        location_id=location_id(data.get("locationId"), "input.locationId"),
     )
 
 
 def fulfill_order(raw: Any) -> FulfillOrder:
     data = _object(raw, "input")
-    order_id = _text(data.get("orderId"), "input.orderId", KEY_MAX)
+    return FulfillOrder(
+        order_id=_text(data.get("orderId"), "input.orderId", KEY_MAX),
+        lines=_lines(data, _order_line),
+        location_id=location_id(data.get("locationId"), "input.locationId"),
+    )
+
+
+def create_location(raw: Any) -> CreateLocation:
+    data = _object(raw, "input")
+    code = _text(data.get("code"), "input.code", 32)
+    if not LOCATION_CODE.fullmatch(code):
+        raise ValidationError("input.code", "must hold only capital letters A-Z, digits and '-'")
+    return CreateLocation(code=code, name=_text(data.get("name"), "input.name", NAME_MAX))
+
+
+def update_location(raw: Any) -> UpdateLocation:
+    data = _object(raw, "input")
+    return UpdateLocation(id=item_id(data.get("id"), "input.id"), name=_text(data.get("name"), "input.name", NAME_MAX))
+
+
+def reserve_stock(raw: Any) -> ReserveStock:
+    data = _object(raw, "input")
+    seconds = data.get("expiresInSeconds")
+    return ReserveStock(
+        reservation_id=_text(data.get("reservationId"), "input.reservationId", KEY_MAX),
+        lines=_lines(data, _order_line),
+        location_id=location_id(data.get("locationId"), "input.locationId"),
+        expires_in_seconds=(
+            DEFAULT_HOLD_SECONDS if seconds is None else _int(seconds, "input.expiresInSeconds", 1, MAX_HOLD_SECONDS)
+        ),
+        reference=_optional_text(data.get("reference"), "input.reference", REFERENCE_MAX),
+    )
+
+
+def transfer_stock(raw: Any) -> TransferStock:
+    data = _object(raw, "input")
+    key = _text(data.get("idempotencyKey"), "input.idempotencyKey", KEY_MAX)
+    source = item_id(data.get("fromLocationId"), "input.fromLocationId")
+    destination = item_id(data.get("toLocationId"), "input.toLocationId")
+    if source == destination:
+        raise ValidationError("input.toLocationId", "must differ from fromLocationId")
+    return TransferStock(
+        idempotency_key=key,
+        from_location_id=source,
+        to_location_id=destination,
+        lines=_lines(data, _order_line),
+        reference=_optional_text(data.get("reference"), "input.reference", REFERENCE_MAX),
+    )
+
+
+def set_stock(raw: Any) -> SetStock:
+    data = _object(raw, "input")
+    return SetStock(
+        idempotency_key=_text(data.get("idempotencyKey"), "input.idempotencyKey", KEY_MAX),
+        lines=_lines(data, _count_line),
+        location_id=location_id(data.get("locationId"), "input.locationId"),
+        reference=_optional_text(data.get("reference"), "input.reference", REFERENCE_MAX),
+    )
+
+
+def _order_line(line_item: str, line: Mapping[str, Any], path: str) -> OrderLine:
+    return OrderLine(line_item, _int(line.get("quantity"), f"{path}.quantity", 1, MAX_AMOUNT))
+
+
+def _count_line(line_item: str, line: Mapping[str, Any], path: str) -> CountLine:
+    compare = line.get("compareOnHand")
+    return CountLine(
+        line_item,
+        _int(line.get("onHand"), f"{path}.onHand", 0, MAX_AMOUNT),
+        None if compare is None else _int(compare, f"{path}.compareOnHand", 0, MAX_AMOUNT),
+    )
+
+
+L = TypeVar("L", OrderLine, CountLine)
+
+
+def _lines(data: Mapping[str, Any], parse: Callable[[str, Mapping[str, Any], str], L]) -> tuple[L, ...]:
+    """``input.lines``: 1 to MAX_ORDER_LINES objects, each naming a different item, parsed one after the other."""
     raw_lines = data.get("lines")
     if not isinstance(raw_lines, list) or not 1 <= len(raw_lines) <= MAX_ORDER_LINES:
         raise ValidationError("input.lines", f"must hold 1 to {MAX_ORDER_LINES} lines")
-    lines: list[OrderLine] = []
+    lines = []
     seen: set[str] = set()
     for index, raw_line in enumerate(raw_lines):
         path = f"input.lines[{index}]"
@@ -223,5 +321,5 @@ def fulfill_order(raw: Any) -> FulfillOrder:
         if line_item in seen:
             raise ValidationError(f"{path}.itemId", "names an item that an earlier line already names")
         seen.add(line_item)
-        lines.append(OrderLine(line_item, _int(line.get("quantity"), f"{path}.quantity", 1, MAX_AMOUNT)))
-    return FulfillOrder(order_id=order_id, lines=tuple(lines))
+        lines.append(parse(line_item, line, path))
+    return tuple(lines)

@@ -78,6 +78,10 @@ def test_create_item_returns_the_new_item_with_contract_defaults() -> None:
         "status": "OUT_OF_STOCK",
         "lowStock": True,
         "version": 1,
+        "onHand": 0,
+        "reserved": 0,
+        "available": 0,
+        "levels": [],
     }
     assert AWS_DATETIME.match(item["createdAt"]) and item["updatedAt"] == item["createdAt"]
     assert get_item(item["id"]) == item
