@@ -39,7 +39,14 @@ BUNDLE_EXCLUDE = [
 
 # The DynamoDB actions each side's code makes (inventory/dynamodb.py; a transaction needs its actions' permissions).
 READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
-WRITE_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
+WRITE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:UpdateItem",  # releaseReservation gives holds back in place, inside a transaction
+    "dynamodb:ConditionCheckItem",  # setStock checks the items a count leaves unchanged
+)
 
 # AWS publishes each Powertools release's layer ARN, per region, under this public parameter.
 POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.13/{release}"
