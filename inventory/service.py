@@ -239,10 +239,11 @@ class InventoryService:
             found = _existing(items, [line.item_id for line in command.lines])
             _refuse_shortfalls(found, command.lines, location, now)
             return [
-                item.moved(location, -line.quantity, MovementReason.SOLD, command.order_id, now=now,
-                           movement_id=self._new_id())
+                item.moved(
+                    location, -line.quantity, MovementReason.SOLD, command.order_id, now=now, movement_id=self._new_id()
+                )
                 for item, line in zip(found, command.lines, strict=True)
-            ]  # fmt: skip
+            ]
 
         record = self._write_stock(
             RequestKind.FULFILL_ORDER,
@@ -262,10 +263,22 @@ class InventoryService:
             _refuse_shortfalls(found, command.lines, source, now)
             changes = []
             for item, line in zip(found, command.lines, strict=True):
-                out = item.moved(source, -line.quantity, MovementReason.TRANSFER_OUT, command.reference, now=now,
-                                 movement_id=self._new_id())  # fmt: skip
-                back = out.after.moved(destination, line.quantity, MovementReason.TRANSFER_IN, command.reference,
-                                       now=now, movement_id=self._new_id())  # fmt: skip
+                out = item.moved(
+                    source,
+                    -line.quantity,
+                    MovementReason.TRANSFER_OUT,
+                    command.reference,
+                    now=now,
+                    movement_id=self._new_id(),
+                )
+                back = out.after.moved(
+                    destination,
+                    line.quantity,
+                    MovementReason.TRANSFER_IN,
+                    command.reference,
+                    now=now,
+                    movement_id=self._new_id(),
+                )
                 changes.append(StockChange(item, back.after, out.movements + back.movements))
             return changes
 
@@ -370,8 +383,10 @@ class InventoryService:
             # The items are read only now: which ones is known from the reservation alone.
             if not items:
                 items.update(self._repository.get_items([line.item_id for line in reservation.lines]))
-            changes = [_committed(items.get(line.item_id), reservation, line, now, self._new_id())
-                       for line in reservation.lines]  # fmt: skip
+            changes = [
+                _committed(items.get(line.item_id), reservation, line, now, self._new_id())
+                for line in reservation.lines
+            ]
             movements = tuple(m for change in changes for m in change.movements)
             committed = reservation._replace(state=ReservationStatus.COMMITTED, movements=movements)
             self._repository.commit_reservation(reservation, committed, changes)
@@ -413,11 +428,31 @@ class InventoryService:
     # Mutations: locations
 
     def create_location(self, command: CreateLocation) -> Location:
+        def add(read: Locations) -> tuple[Locations, Location]:
+            location = Location(self._new_id(), command.code, command.name, self.now().text)
+            return read.added(location), location
+
+        return self._write_locations(add, f"create_location {command.code}")
+
+    def update_location(self, command: UpdateLocation) -> Location:
+        def rename(read: Locations) -> tuple[Locations, Location]:
+            after = read.renamed(command.id, command.name)
+            return after, after.require(command.id)
+
+        return self._write_locations(rename, f"update_location {command.id}")
+
+    # Internals
+
+    def _retry(self, write: Callable[[], T], refresh: Callable[[Stale], bool], what: str) -> T:
+        return retry_on_stale(write, refresh, self._max_attempts, self._sleep, what)
+
+    def _write_locations(self, change: Callable[[Locations], tuple[Locations, Location]], what: str) -> Location:
+        """Change the locations record as read; on a lost race, decide again on the record as it now is."""
         read = self._repository.get_locations()
 
         def write() -> Location:
-            location = Location(self._new_id(), command.code, command.name, self.now().text)
-            self._repository.put_locations(read, read.added(location))
+            after, location = change(read)
+            self._repository.put_locations(read, after)
             return location
 
         def refresh(stale: Stale) -> bool:
@@ -427,29 +462,7 @@ class InventoryService:
             read = stale.current
             return True
 
-        return self._retry(write, refresh, f"create_location {command.code}")
-
-    def update_location(self, command: UpdateLocation) -> Location:
-        read = self._repository.get_locations()
-
-        def write() -> Location:
-            after = read.renamed(command.id, command.name)
-            self._repository.put_locations(read, after)
-            return after.require(command.id)
-
-        def refresh(stale: Stale) -> bool:
-            nonlocal read
-            if not isinstance(stale, LocationsChanged):
-                return False
-            read = stale.current
-            return True
-
-        return self._retry(write, refresh, f"update_location {command.id}")
-
-    # Internals
-
-    def _retry(self, write: Callable[[], T], refresh: Callable[[Stale], bool], what: str) -> T:
-        return retry_on_stale(write, refresh, self._max_attempts, self._sleep, what)
+        return self._retry(write, refresh, what)
 
     def _locations_for(self, location_ids: Sequence[str]) -> Locations:
         """MAIN needs no read: it always exists."""
@@ -534,9 +547,13 @@ def _committed(
     change = None
     if item is not None:
         change = item.committed(
-            reservation.location_id, line.quantity, reservation.ends_ms, reference=reservation.id, now=now,
+            reservation.location_id,
+            line.quantity,
+            reservation.ends_ms,
+            reference=reservation.id,
+            now=now,
             movement_id=movement_id,
-        )  # fmt: skip
+        )
     if change is None:
         # The hold is gone: it ended by the clock of the writer that tidied it. Pause; by ours it soon has too.
         raise StaleItems({})
