@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -21,32 +20,12 @@ from inventory.service import InventoryService
 from tests.contract.appsync_model import AppSyncModel
 from tests.contract.examples import document
 from tests.contract.mirror import Mirror
+from tests.contract.scenario import Answers, Json, Step, data, run
 from tests.contract.transcript import by_shape
-
-Json = dict[str, Any]
-Answers = dict[str, Json]
-
-
-class Side(Protocol):
-    async def execute(self, document: str, variables: Mapping[str, Any] | None = None) -> Json: ...
-
-
-@dataclass(frozen=True)
-class Step:
-    label: str
-    document: str
-    variables: Callable[[Answers], Json]
-
-
-def _data(answers: Answers, label: str, *path: str | int) -> Any:
-    value: Any = answers[label]["data"]
-    for key in path:
-        value = value[key]
-    return value
 
 
 def _id(label: str, field: str) -> Callable[[Answers], str]:
-    return lambda answers: str(_data(answers, label, field, "id"))
+    return lambda answers: str(data(answers, label, field, "id"))
 
 
 def _new_item(sku: str, **fields: Any) -> Json:
@@ -55,7 +34,7 @@ def _new_item(sku: str, **fields: Any) -> Json:
 
 def _adjust(item: str, delta: int, reason: str, key: str, **fields: Any) -> Callable[[Answers], Json]:
     return lambda a: {
-        "input": {"itemId": _data(a, item, "createItem", "id"), "delta": delta, "reason": reason, "idempotencyKey": key}
+        "input": {"itemId": data(a, item, "createItem", "id"), "delta": delta, "reason": reason, "idempotencyKey": key}
         | fields
     }
 
@@ -64,13 +43,13 @@ def _order(order_id: str, *lines: tuple[str, int]) -> Callable[[Answers], Json]:
     return lambda a: {
         "input": {
             "orderId": order_id,
-            "lines": [{"itemId": _data(a, item, "createItem", "id"), "quantity": quantity} for item, quantity in lines],
+            "lines": [{"itemId": data(a, item, "createItem", "id"), "quantity": quantity} for item, quantity in lines],
         }
     }
 
 
 def _update(item: str, version: int, **fields: Any) -> Callable[[Answers], Json]:
-    return lambda a: {"input": {"id": _data(a, item, "createItem", "id"), "expectedVersion": version, **fields}}
+    return lambda a: {"input": {"id": data(a, item, "createItem", "id"), "expectedVersion": version, **fields}}
 
 
 def _constant(variables: Json) -> Callable[[Answers], Json]:
@@ -103,7 +82,7 @@ query Two($sku: String!, $id: ID!) {
 
 
 def _next_page(label: str, filter_: Json | None = None) -> Callable[[Answers], Json]:
-    return lambda a: {"filter": filter_, "limit": 2, "nextToken": _data(a, label, "listItems", "nextToken")}
+    return lambda a: {"filter": filter_, "limit": 2, "nextToken": data(a, label, "listItems", "nextToken")}
 
 
 SCENARIO: list[Step] = [
@@ -139,19 +118,17 @@ SCENARIO: list[Step] = [
     Step("price of the wrong type", CREATE, _constant(_new_item("X-8", price="cheap"))),
     Step("missing input field", CREATE, _constant({"input": {"sku": "X-9", "name": "n", "price": 1}})),
     # getItem, getItemBySku, Item.movements
-    Step("get drill", GET, lambda a: {"id": _data(a, "drill", "createItem", "id"), "movementsLimit": 1}),
+    Step("get drill", GET, lambda a: {"id": data(a, "drill", "createItem", "id"), "movementsLimit": 1}),
     Step("absent id", GET, _constant({"id": "no-such-item"})),
     Step("empty id", GET, _constant({"id": ""})),
-    Step("movements limit 0", NESTED_MOVEMENTS_FAIL, lambda a: {"id": _data(a, "drill", "createItem", "id")}),
-    Step("movements limit 101", GET, lambda a: {"id": _data(a, "drill", "createItem", "id"), "movementsLimit": 101}),
-    Step(
-        "movements bad token", GET, lambda a: {"id": _data(a, "drill", "createItem", "id"), "movementsNextToken": "x"}
-    ),
+    Step("movements limit 0", NESTED_MOVEMENTS_FAIL, lambda a: {"id": data(a, "drill", "createItem", "id")}),
+    Step("movements limit 101", GET, lambda a: {"id": data(a, "drill", "createItem", "id"), "movementsLimit": 101}),
+    Step("movements bad token", GET, lambda a: {"id": data(a, "drill", "createItem", "id"), "movementsNextToken": "x"}),
     Step("by sku", BY_SKU, _constant({"sku": "GRD-GLOVES"})),
     Step("unknown sku", BY_SKU, _constant({"sku": "NO-SUCH-SKU"})),
     Step("impossible sku", BY_SKU, _constant({"sku": " spaced "})),
     Step(
-        "two root fields", TWO_ROOT_FIELDS, lambda a: {"sku": "PWR-DRILL", "id": _data(a, "gloves", "createItem", "id")}
+        "two root fields", TWO_ROOT_FIELDS, lambda a: {"sku": "PWR-DRILL", "id": data(a, "gloves", "createItem", "id")}
     ),
     # listItems: pages to the end, each filter, each refusal
     Step("page 1", LIST, _constant({"limit": 2})),
@@ -170,7 +147,7 @@ SCENARIO: list[Step] = [
     Step(
         "altered token",
         LIST,
-        lambda a: {"limit": 2, "nextToken": _data(a, "page 1", "listItems", "nextToken")[:-2] + "xy"},
+        lambda a: {"limit": 2, "nextToken": data(a, "page 1", "listItems", "nextToken")[:-2] + "xy"},
     ),
     Step("token of another filter", LIST, _next_page("page 1", {"category": "garden"})),
     Step("unknown status", LIST, _constant({"filter": {"status": "LOST"}})),
@@ -220,19 +197,19 @@ SCENARIO: list[Step] = [
         lambda a: {"input": {"orderId": "o-6", "lines": [{"itemId": f"i-{n}", "quantity": 1} for n in range(26)]}},
     ),
     Step("quantity 0", ORDER, _order("o-7", ("drill", 0))),
-    Step("history", GET, lambda a: {"id": _data(a, "drill", "createItem", "id"), "movementsLimit": 3}),
+    Step("history", GET, lambda a: {"id": data(a, "drill", "createItem", "id"), "movementsLimit": 3}),
     Step(
         "history page 2",
         GET,
         lambda a: {
-            "id": _data(a, "drill", "createItem", "id"),
+            "id": data(a, "drill", "createItem", "id"),
             "movementsLimit": 3,
-            "movementsNextToken": _data(a, "history", "getItem", "movements", "nextToken"),
+            "movementsNextToken": data(a, "history", "getItem", "movements", "nextToken"),
         },
     ),
     # deleteItem
-    Step("delete hammer", DELETE, lambda a: {"id": _data(a, "hammer", "createItem", "id")}),
-    Step("delete again", DELETE, lambda a: {"id": _data(a, "hammer", "createItem", "id")}),
+    Step("delete hammer", DELETE, lambda a: {"id": data(a, "hammer", "createItem", "id")}),
+    Step("delete again", DELETE, lambda a: {"id": data(a, "hammer", "createItem", "id")}),
     Step("sku free again", CREATE, _constant(_new_item("HND-HAMMER"))),
     Step("delete empty id", DELETE, _constant({"id": ""})),
     Step("final listing", LIST, _constant({"limit": 100})),
@@ -243,16 +220,9 @@ SCENARIO: list[Step] = [
 ]
 
 
-async def _run(side: Side, steps: list[Step]) -> list[tuple[str, Json]]:
-    answers: Answers = {}
-    for step in steps:
-        answers[step.label] = await side.execute(step.document, step.variables(answers))
-    return list(answers.items())
-
-
 def test_the_scenario_answers_alike(appsync: AppSyncModel, mirror: Mirror) -> None:
-    expected = by_shape(asyncio.run(_run(appsync, SCENARIO)))
-    actual = by_shape(asyncio.run(_run(mirror, SCENARIO)))
+    expected = by_shape(asyncio.run(run(appsync, SCENARIO)))
+    actual = by_shape(asyncio.run(run(mirror, SCENARIO)))
     for (label, want), (_, got) in zip(expected, actual, strict=True):
         assert got == want, f"step {label!r}"
 
@@ -260,7 +230,7 @@ def test_the_scenario_answers_alike(appsync: AppSyncModel, mirror: Mirror) -> No
 def test_the_scenario_covers_every_error_type(appsync: AppSyncModel) -> None:
     seen = {
         error.get("errorType")
-        for _, answer in asyncio.run(_run(appsync, SCENARIO))
+        for _, answer in asyncio.run(run(appsync, SCENARIO))
         for error in answer.get("errors", ())
     }
     assert seen >= {
@@ -281,7 +251,7 @@ def test_an_unexpected_failure_answers_internal_error_alike_and_tells_nothing(
 
     monkeypatch.setattr(InventoryService, "get_item", broken)
     steps = [Step("broken", GET, _constant({"id": "some-id"}))]
-    expected, actual = asyncio.run(_run(appsync, steps)), asyncio.run(_run(mirror, steps))
+    expected, actual = asyncio.run(run(appsync, steps)), asyncio.run(run(mirror, steps))
     assert actual == expected
     (error,) = actual[0][1]["errors"]
     assert error["errorType"] == "InternalError"
