@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.contract.appsync_model import AppSyncModel
@@ -704,3 +705,83 @@ def test_contract_v2_answers_alike_on_both_transports(appsync: AppSyncModel, mir
 
 def test_the_scenario_refuses_with_every_new_error_type() -> None:
     assert {refusal.error_type for refusal in _refusals(SCENARIO)} >= NEW_ERROR_TYPES
+
+
+# Exact expiry: a 1-second hold, read before its expiresAt and just after, with nothing else running in between.
+
+EXPIRY_SCENARIO: list[Step | Wait] = [
+    Step("item", CREATE_ITEM, _new_item("EXP-1", quantity=5)),
+    Step(
+        "reserve",
+        RESERVE,
+        lambda a: {"input": {"reservationId": "r-exp", "lines": _lines(("item", 5))(a), "expiresInSeconds": 1}},
+    ),
+    Step("held", GET_ITEM, _get("item")),
+    Step("order while held", ORDER, _order("o-held", ("item", 1))),
+    Step("reservation while held", GET_RESERVATION, _id("r-exp")),
+    Wait(
+        "past expiresAt",
+        lambda a: _instant(data(a, "reserve", "reserveStock", "expiresAt")) + timedelta(milliseconds=50),
+    ),
+    Step("expired item", GET_ITEM, _get("item")),
+    Step("expired reservation", GET_RESERVATION, _id("r-exp")),
+    Step("commit expired", COMMIT, _id("r-exp")),
+    Step("release expired", RELEASE, _id("r-exp")),
+    Step(
+        "reserve replayed after expiry",
+        RESERVE,
+        lambda a: {"input": {"reservationId": "r-exp", "lines": _lines(("item", 5))(a), "expiresInSeconds": 1}},
+    ),
+    Step("item after the refusal", GET_ITEM, _get("item")),
+    Step("order the units", ORDER, _order("o-1", ("item", 5))),
+    Step("sold out", GET_ITEM, _get("item")),
+]
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _check_expiry(answers: Answers) -> None:
+    item_id = data(answers, "item", "createItem", "id")
+    held, expired = data(answers, "held", "getItem"), data(answers, "expired item", "getItem")
+    assert (held["onHand"], held["reserved"], held["available"]) == (5, 5, 0)
+    assert held["levels"] == [
+        {"locationId": "MAIN", "locationCode": "MAIN", "onHand": 5, "reserved": 5, "available": 0}
+    ]
+    (refused,) = answers["order while held"]["errors"]
+    assert (refused["errorType"], refused["errorInfo"]) == (
+        "InsufficientStock",
+        {"lines": [{"itemId": item_id, "available": 0, "requested": 1}]},
+    )
+    assert data(answers, "reservation while held", "getReservation", "status") == "ACTIVE"
+    # From expiresAt on the units are available and the reservation EXPIRED, though nothing has written since.
+    assert (expired["onHand"], expired["reserved"], expired["available"]) == (5, 0, 5)
+    assert expired["levels"] == [
+        {"locationId": "MAIN", "locationCode": "MAIN", "onHand": 5, "reserved": 0, "available": 5}
+    ]
+    assert {key: expired[key] for key in ("version", "updatedAt", "movements")} == {
+        key: held[key] for key in ("version", "updatedAt", "movements")
+    }
+    reservation = _answered(answers, "expired reservation")
+    assert reservation == _answered(answers, "reserve") | {"status": "EXPIRED"}
+    (refused,) = answers["commit expired"]["errors"]
+    assert (refused["errorType"], refused["errorInfo"]) == (
+        "ReservationNotActive",
+        {"id": "r-exp", "status": "EXPIRED"},
+    )
+    assert _answered(answers, "release expired") == reservation
+    assert _answered(answers, "reserve replayed after expiry") == reservation
+    assert data(answers, "item after the refusal", "getItem") == expired
+    (sold,) = data(answers, "order the units", "fulfillOrder", "movements")
+    assert (sold["delta"], sold["quantityAfter"], sold["locationQuantityAfter"]) == (-5, 0, 0)
+    sold_out = data(answers, "sold out", "getItem")
+    assert (sold_out["onHand"], sold_out["reserved"], sold_out["available"], sold_out["levels"]) == (0, 0, 0, [])
+
+
+def test_a_reservation_expires_at_its_expires_at_on_both_transports(appsync: AppSyncModel, mirror: Mirror) -> None:
+    expected, actual = asyncio.run(run(appsync, EXPIRY_SCENARIO)), asyncio.run(run(mirror, EXPIRY_SCENARIO))
+    for (label, want), (_, got) in zip(by_shape(expected), by_shape(actual), strict=True):
+        assert got == want, f"step {label!r}"
+    for transcript in (expected, actual):
+        _check_expiry(dict(transcript))
