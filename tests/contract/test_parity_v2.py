@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from inventory.model import MAX_LOCATIONS
 from tests.contract.appsync_model import AppSyncModel
 from tests.contract.examples import document
 from tests.contract.mirror import Mirror
@@ -785,3 +786,39 @@ def test_a_reservation_expires_at_its_expires_at_on_both_transports(appsync: App
         assert got == want, f"step {label!r}"
     for transcript in (expected, actual):
         _check_expiry(dict(transcript))
+
+
+# The cap on locations is the domain's, whatever the transport: proven once, on the local server's schema.
+
+
+def test_the_101st_location_is_refused_and_a_taken_code_is_still_a_duplicate(mirror: Mirror) -> None:
+    async def scenario() -> Answers:
+        created = [
+            await mirror.execute(CREATE_LOCATION, {"input": {"code": f"LOC-{n:02}", "name": f"Location {n}"}})
+            for n in range(1, MAX_LOCATIONS)
+        ]
+        assert all("errors" not in answer for answer in created)
+        answers: Answers = {"full": await mirror.execute(LIST_LOCATIONS)}
+        answers["101st"] = await mirror.execute(CREATE_LOCATION, {"input": {"code": "LOC-X", "name": "One too many"}})
+        answers["taken code at the cap"] = await mirror.execute(
+            CREATE_LOCATION, {"input": {"code": "LOC-07", "name": "Again"}}
+        )
+        answers["MAIN at the cap"] = await mirror.execute(CREATE_LOCATION, {"input": {"code": "MAIN", "name": "Again"}})
+        answers["after"] = await mirror.execute(LIST_LOCATIONS)
+        return answers
+
+    answers = asyncio.run(scenario())
+    listed = data(answers, "full", "listLocations")
+    assert len(listed) == MAX_LOCATIONS
+    assert [location["code"] for location in listed] == [
+        "LOC-01",
+        *[f"LOC-{n:02}" for n in range(2, MAX_LOCATIONS)],
+        "MAIN",
+    ]
+    (too_many,) = answers["101st"]["errors"]
+    assert too_many["errorType"] == "ValidationError"
+    assert too_many["errorInfo"]["field"] == "input.code"
+    for label, code in (("taken code at the cap", "LOC-07"), ("MAIN at the cap", "MAIN")):
+        (duplicate,) = answers[label]["errors"]
+        assert (duplicate["errorType"], duplicate["errorInfo"]) == ("DuplicateLocationCode", {"code": code})
+    assert answers["after"] == answers["full"]
