@@ -1,9 +1,10 @@
 """A small, realistic catalogue for a first look in GraphiQL, loaded through the same operations as the API.
 
 Four categories; some items low on stock, some out of stock, one discontinued; every item has a movement history
-(deliveries, sales, a return, damage, a stock-take correction) and one order sold two items at once. It is loaded
-only into a table without items, so ``--seed`` on every start changes nothing after the first, and an item deleted
-by hand stays deleted (``--reset`` starts over).
+(deliveries, sales, a return, damage, a stock-take correction) and one order sold two items at once. Besides MAIN,
+a second location, a store, holds some of the stock, moved there by one transfer, so that items show their levels.
+It is loaded only into a table without items, so ``--seed`` on every start changes nothing after the first, and an
+item deleted by hand stays deleted (``--reset`` starts over).
 """
 
 from __future__ import annotations
@@ -103,6 +104,10 @@ CATALOGUE: tuple[SeedItem, ...] = (
 # Orders placed once the items exist: (order number, [(sku, quantity)]).
 ORDERS: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = (("1001", (("PWR-DRILL-18V", 2), ("SAF-GOGGLES", 2))),)
 
+# The second location, (code, name), and what one transfer then moves there from MAIN: [(sku, quantity)].
+STORE = ("STORE-1", "High Street store")
+STORE_STOCK: tuple[tuple[str, int], ...] = (("GRD-GLOVES-M", 5), ("HND-HAMMER-16", 8), ("PWR-DRILL-18V", 3))
+
 
 def seed(service: InventoryService) -> int:
     """Load the catalogue into a table without items; returns how many items were created (0: the table had some)."""
@@ -114,7 +119,25 @@ def seed(service: InventoryService) -> int:
         order_lines = [{"itemId": created[sku], "quantity": quantity} for sku, quantity in lines]
         order = {"orderId": f"seed-{number}-{order_lines[0]['itemId']}", "lines": order_lines}
         operations.fulfill_order(service, {"input": order})
+    store_lines = [{"itemId": created[sku], "quantity": quantity} for sku, quantity in STORE_STOCK]
+    transfer = {
+        "idempotencyKey": f"seed-transfer-{store_lines[0]['itemId']}",
+        "fromLocationId": "MAIN",
+        "toLocationId": _store_id(service),
+        "lines": store_lines,
+        "reference": "opening stock for the store",
+    }
+    operations.transfer_stock(service, {"input": transfer})
     return len(created)
+
+
+def _store_id(service: InventoryService) -> str:
+    """The store's id: locations are never deleted, so a table emptied of items by hand may have it already."""
+    code, name = STORE
+    for location in operations.list_locations(service, {}):
+        if location["code"] == code:
+            return str(location["id"])
+    return str(operations.create_location(service, {"input": {"code": code, "name": name}})["id"])
 
 
 def _create(service: InventoryService, entry: SeedItem) -> str:

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient, WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from devserver.app import MAX_BODY_BYTES, create_app
-from devserver.seed import CATALOGUE, seed
+from devserver.seed import CATALOGUE, STORE, STORE_STOCK, seed
 from inventory import operations
 from inventory.service import InventoryService
 from tests.contract.examples import document
@@ -319,7 +319,47 @@ def test_seeding_loads_the_catalogue_once(service: InventoryService) -> None:
     drill = operations.get_item_by_sku(service, {"sku": "PWR-DRILL-18V"})
     assert drill is not None
     history = operations.item_movements(service, drill, {"limit": 10})["items"]
-    assert [movement["reason"] for movement in history] == ["SOLD", "RECEIVED", "RECEIVED"]
+    assert [movement["reason"] for movement in history] == [
+        "TRANSFER_IN",
+        "TRANSFER_OUT",
+        "SOLD",
+        "RECEIVED",
+        "RECEIVED",
+    ]
+
+
+def test_seeding_puts_some_stock_in_a_second_location(service: InventoryService) -> None:
+    seed(service)
+    (main, store) = operations.list_locations(service, {})
+    assert (main["code"], store["code"]) == ("MAIN", STORE[0])
+    for sku, quantity in STORE_STOCK:
+        item = operations.get_item_by_sku(service, {"sku": sku})
+        assert item is not None
+        at_main = item["onHand"] - quantity
+        assert item["levels"] == [
+            {"locationId": "MAIN", "locationCode": "MAIN", "onHand": at_main, "reserved": 0, "available": at_main},
+            {
+                "locationId": store["id"],
+                "locationCode": STORE[0],
+                "onHand": quantity,
+                "reserved": 0,
+                "available": quantity,
+            },
+        ]
+
+
+def test_seeding_a_table_emptied_by_hand_uses_the_store_it_has(service: InventoryService) -> None:
+    """Locations are never deleted: after every item is, the seed finds the store again instead of failing."""
+    seed(service)
+    for item in operations.list_items(service, {"limit": 100})["items"]:
+        operations.delete_item(service, {"id": item["id"]})
+    locations = operations.list_locations(service, {})
+
+    assert seed(service) == len(CATALOGUE)
+    assert operations.list_locations(service, {}) == locations
+    drill = operations.get_item_by_sku(service, {"sku": "PWR-DRILL-18V"})
+    assert drill is not None
+    assert [level["locationCode"] for level in drill["levels"]] == ["MAIN", STORE[0]]
 
 
 def test_seeding_leaves_a_table_with_items_alone(service: InventoryService) -> None:
