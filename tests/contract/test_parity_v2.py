@@ -10,7 +10,7 @@ must be equal. Replays must answer what the request they repeat answered.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -93,9 +93,13 @@ class Refusal:
         ]
 
 
+def _resolved(fields: Mapping[str, Any], answers: Answers) -> Json:
+    """Values given as they are, or as callables that take them from earlier answers (an id the run made)."""
+    return {key: value(answers) if callable(value) else value for key, value in fields.items()}
+
+
 def _info(**fields: Any) -> Info:
-    """errorInfo whose values may be taken from earlier answers (callables) or given as they are."""
-    return lambda a: {key: value(a) if callable(value) else value for key, value in fields.items()}
+    return lambda a: _resolved(fields, a)
 
 
 def _field(path: str) -> Info:
@@ -107,10 +111,7 @@ def _lines(*lines: tuple[str, int]) -> Callable[[Answers], list[Json]]:
 
 
 def _reserve(reservation_id: str, *lines: tuple[str, int], **fields: Any) -> Variables:
-    return lambda a: {
-        "input": {"reservationId": reservation_id, "lines": _lines(*lines)(a)}
-        | {key: value(a) if callable(value) else value for key, value in fields.items()}
-    }
+    return lambda a: {"input": {"reservationId": reservation_id, "lines": _lines(*lines)(a)} | _resolved(fields, a)}
 
 
 def _transfer(
@@ -120,15 +121,8 @@ def _transfer(
     *lines: tuple[str, int],
     **fields: Any,
 ) -> Variables:
-    return lambda a: {
-        "input": {
-            "idempotencyKey": key,
-            "fromLocationId": source(a) if callable(source) else source,
-            "toLocationId": target(a) if callable(target) else target,
-            "lines": _lines(*lines)(a),
-        }
-        | fields
-    }
+    moved = {"fromLocationId": source, "toLocationId": target} | fields
+    return lambda a: {"input": {"idempotencyKey": key, "lines": _lines(*lines)(a)} | _resolved(moved, a)}
 
 
 def _count(key: str, *lines: tuple[str, int, int | None], **fields: Any) -> Variables:
@@ -139,8 +133,7 @@ def _count(key: str, *lines: tuple[str, int, int | None], **fields: Any) -> Vari
             {"itemId": _item(item)(a), "onHand": on_hand} | ({} if compare is None else {"compareOnHand": compare})
             for item, on_hand, compare in lines
         ]
-        located = {key: value(a) if callable(value) else value for key, value in fields.items()}
-        return {"input": {"idempotencyKey": key, "lines": counted} | located}
+        return {"input": {"idempotencyKey": key, "lines": counted} | _resolved(fields, a)}
 
     return variables
 
@@ -148,21 +141,17 @@ def _count(key: str, *lines: tuple[str, int, int | None], **fields: Any) -> Vari
 def _adjust(item: str, delta: int, reason: str, key: str, **fields: Any) -> Variables:
     return lambda a: {
         "input": {"itemId": _item(item)(a), "delta": delta, "reason": reason, "idempotencyKey": key}
-        | {name: value(a) if callable(value) else value for name, value in fields.items()}
+        | _resolved(fields, a)
     }
 
 
 def _order(order_id: str, *lines: tuple[str, int], **fields: Any) -> Variables:
-    return lambda a: {
-        "input": {"orderId": order_id, "lines": _lines(*lines)(a)}
-        | {name: value(a) if callable(value) else value for name, value in fields.items()}
-    }
+    return lambda a: {"input": {"orderId": order_id, "lines": _lines(*lines)(a)} | _resolved(fields, a)}
 
 
 def _new_item(sku: str, **fields: Any) -> Variables:
     return lambda a: {
-        "input": {"sku": sku, "name": f"Item {sku}", "category": "tools", "price": 9.99}
-        | {name: value(a) if callable(value) else value for name, value in fields.items()}
+        "input": {"sku": sku, "name": f"Item {sku}", "category": "tools", "price": 9.99} | _resolved(fields, a)
     }
 
 
@@ -385,6 +374,20 @@ SCENARIO: list[Step | Refusal] = [
         _transfer("t-6", EAST, STORE, ("drill", 8), ("gloves", 5)),
         "InsufficientStock",
         _shortfall("gloves", 4, 5),
+    ),
+    Refusal(
+        "transfer 26 lines",
+        TRANSFER,
+        lambda a: {
+            "input": {
+                "idempotencyKey": "t-7",
+                "fromLocationId": "MAIN",
+                "toLocationId": EAST(a),
+                "lines": [{"itemId": i, "quantity": q} for i, q in TWENTY_SIX],
+            }
+        },
+        "ValidationError",
+        _field("input.lines"),
     ),
     Refusal("transfer no lines", TRANSFER, _transfer("t-7", "MAIN", EAST), "ValidationError", _field("input.lines")),
     Refusal(
