@@ -17,7 +17,7 @@ from gql.transport.exceptions import TransportError, TransportQueryError
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
-from devserver.seed import CATALOGUE
+from devserver.seed import CATALOGUE, STORE, STORE_STOCK
 from tests.contract.examples import document
 from tests.contract.server import ServerProcess
 
@@ -107,6 +107,38 @@ async def _crud_pagination_and_an_error(server: ServerProcess) -> None:
         assert (await session.execute(_request("get-item-by-sku", sku="HND-WRENCH-10")))["getItemBySku"] is None
 
 
+async def _checkout_at_the_seeded_store(server: ServerProcess) -> None:
+    """A storefront's v2 flow over HTTP: find the store, hold units there, sell them; a late release is refused."""
+    store_code, _ = STORE
+    async with _http(server) as session:
+        locations = (await session.execute(_request("list-locations")))["listLocations"]
+        assert [location["code"] for location in locations] == ["MAIN", store_code]
+        store = locations[1]["id"]
+        drill = (await session.execute(_request("get-item-by-sku", sku="PWR-DRILL-18V")))["getItemBySku"]
+        at_store = dict(STORE_STOCK)["PWR-DRILL-18V"]
+
+        hold = {"reservationId": "cart-1", "locationId": store, "lines": [{"itemId": drill["id"], "quantity": 2}]}
+        reserved = (await session.execute(_request("reserve-stock", input=hold)))["reserveStock"]
+        assert (reserved["status"], reserved["locationId"]) == ("ACTIVE", store)
+        held = (await session.execute(_request("get-item", id=drill["id"], movementsLimit=1)))["getItem"]
+        level = next(level for level in held["levels"] if level["locationId"] == store)
+        assert (level["onHand"], level["reserved"], level["available"]) == (at_store, 2, at_store - 2)
+
+        committed = (await session.execute(_request("commit-reservation", id="cart-1")))["commitReservation"]
+        assert committed["status"] == "COMMITTED"
+        assert [(m["delta"], m["locationQuantityAfter"], m["reference"]) for m in committed["movements"]] == [
+            (-2, at_store - 2, "cart-1")
+        ]
+        with pytest.raises(TransportQueryError) as refused:
+            await session.execute(_request("release-reservation", id="cart-1"))
+        (error,) = refused.value.errors or []
+        assert (error["errorType"], error["errorInfo"]) == (
+            "ReservationNotActive",
+            {"id": "cart-1", "status": "COMMITTED"},
+        )
+        assert (await session.execute(_request("get-reservation", id="cart-1")))["getReservation"] == committed
+
+
 async def _subscription_hears_adjust_stock(server: ServerProcess) -> None:
     async with _http(server) as http:
         hammer = (await http.execute(_request("get-item-by-sku", sku="HND-HAMMER-16")))["getItemBySku"]
@@ -142,6 +174,7 @@ async def _invalid_api_key_is_refused(server: ServerProcess) -> None:
 
 def test_a_graphql_client_uses_the_server_over_http_and_websockets(server: ServerProcess) -> None:
     asyncio.run(_crud_pagination_and_an_error(server))
+    asyncio.run(_checkout_at_the_seeded_store(server))
     asyncio.run(_subscription_hears_adjust_stock(server))
     asyncio.run(_invalid_api_key_is_refused(server))
     storage = server.dynamodb_local_endpoint
