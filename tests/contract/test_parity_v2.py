@@ -711,7 +711,8 @@ def test_the_scenario_refuses_with_every_new_error_type() -> None:
     assert {refusal.error_type for refusal in _refusals(SCENARIO)} >= NEW_ERROR_TYPES
 
 
-# Exact expiry: a 2-second hold (the reads before expiresAt have a margin on a loaded machine), read before its expiresAt and just after, with nothing else running in between.
+# Exact expiry: a 2-second hold, read before its expiresAt (with a margin on a loaded machine) and just after,
+# with nothing else running in between.
 
 EXPIRY_SCENARIO: list[Step | Wait] = [
     Step("item", CREATE_ITEM, _new_item("EXP-1", quantity=5)),
