@@ -11,6 +11,7 @@ from inventory import dynamodb, operations
 from inventory.config import Settings
 from inventory.errors import InventoryError, api_error, error_envelope
 from inventory.model import (
+    MAIN_LOCATION,
     MAX_AMOUNT,
     UNSET,
     AdjustStock,
@@ -18,10 +19,12 @@ from inventory.model import (
     DuplicateSku,
     FulfillOrder,
     IdempotencyConflict,
+    Instant,
     InsufficientStock,
     Item,
     ItemNotFound,
     ItemStatus,
+    Level,
     MovementReason,
     OrderLine,
     QuantityAboveLimit,
@@ -34,37 +37,42 @@ from inventory.model import (
 from inventory.service import InventoryService
 from tests.unit.fake_repository import FakeRepository
 
-ITEM = Item("i", "S", "n", None, "c", Decimal("1.5"), 3, 2, ItemStatus.AVAILABLE, 4, "t0", "t0", 7)
+ITEM = Item(
+    "i", "S", "n", None, "c", Decimal("1.5"), 3, 2, ItemStatus.AVAILABLE, 4, "t0", "t0", 7, {"MAIN": Level("MAIN", 3)}
+)
+T1 = Instant.from_ms(1_000)
 
 
 def test_a_movement_moves_stock_status_and_revision_but_not_the_version() -> None:
-    change = ITEM.moved(-3, MovementReason.SOLD, "order-1", "t1", "m1")
+    change = ITEM.moved(MAIN_LOCATION, -3, MovementReason.SOLD, "order-1", now=T1, movement_id="m1")
     assert change.before == ITEM
     assert (change.after.quantity, change.after.status, change.after.stock_revision) == (0, ItemStatus.OUT_OF_STOCK, 8)
-    assert (change.after.version, change.after.updated_at) == (4, "t1")
-    assert change.movement == (
-        "m1", "i", -3, 0, MovementReason.SOLD, "order-1", "t1", 8
+    assert (change.after.version, change.after.updated_at, change.after.levels) == (4, T1.text, {})
+    assert change.movements == (
+        ("m1", "i", -3, 0, MovementReason.SOLD, "order-1", T1.text, 8, "MAIN", 0),
     )  # fmt: skip
 
 
 def test_a_discontinued_item_stays_discontinued_whatever_its_stock() -> None:
     item = ITEM._replace(status=ItemStatus.DISCONTINUED)
-    assert item.moved(-3, MovementReason.SOLD, None, "t1", "m1").after.status is ItemStatus.DISCONTINUED
+    sold = item.moved(MAIN_LOCATION, -3, MovementReason.SOLD, None, now=T1, movement_id="m1")
+    assert sold.after.status is ItemStatus.DISCONTINUED
     assert not item._replace(quantity=0).low_stock
 
 
 def test_stock_never_goes_below_zero_and_the_refusal_names_the_shortfall() -> None:
     with pytest.raises(InsufficientStock) as caught:
-        ITEM.moved(-4, MovementReason.DAMAGED, None, "t1", "m1")
+        ITEM.moved(MAIN_LOCATION, -4, MovementReason.DAMAGED, None, now=T1, movement_id="m1")
     assert caught.value.shortfalls == (Shortfall("i", 3, 4),)
-    assert ITEM.shortfall(4) == Shortfall("i", 3, 4)
-    assert ITEM.shortfall(3) is None
+    assert ITEM.shortfall(MAIN_LOCATION, 4, T1.ms) == Shortfall("i", 3, 4)
+    assert ITEM.shortfall(MAIN_LOCATION, 3, T1.ms) is None
 
 
 def test_stock_never_exceeds_the_bound_and_the_refusal_names_the_quantity() -> None:
-    assert ITEM.moved(MAX_AMOUNT - 3, MovementReason.RECEIVED, None, "t1", "m1").after.quantity == MAX_AMOUNT
+    received = ITEM.moved(MAIN_LOCATION, MAX_AMOUNT - 3, MovementReason.RECEIVED, None, now=T1, movement_id="m1")
+    assert received.after.quantity == MAX_AMOUNT
     with pytest.raises(QuantityAboveLimit) as caught:
-        ITEM.moved(MAX_AMOUNT - 2, MovementReason.RECEIVED, None, "t1", "m1")
+        ITEM.moved(MAIN_LOCATION, MAX_AMOUNT - 2, MovementReason.RECEIVED, None, now=T1, movement_id="m1")
     assert (caught.value.item_id, caught.value.quantity, caught.value.limit) == ("i", MAX_AMOUNT + 1, MAX_AMOUNT)
 
 
@@ -152,12 +160,13 @@ def test_an_adjustment_above_the_bound_is_refused_on_its_delta_and_writes_nothin
 
 
 def test_records_read_back_as_the_model_they_were_written_from() -> None:
-    change = ITEM.moved(2, MovementReason.RECEIVED, None, "t1", "m1")
+    change = ITEM.moved(MAIN_LOCATION, 2, MovementReason.RECEIVED, None, now=T1, movement_id="m1")
     stored = dynamodb.deserialize(dynamodb.serialize(dynamodb.item_record(ITEM)))
     assert dynamodb.item_from_record(stored) == ITEM
-    movement = dynamodb.deserialize(dynamodb.serialize(dynamodb.movement_record(change.movement)))
-    assert dynamodb.movement_from_record(movement) == change.movement
-    record = RequestRecord(RequestKind.FULFILL_ORDER, "o", "f", (change.movement,), None)
+    (moved,) = change.movements
+    movement = dynamodb.deserialize(dynamodb.serialize(dynamodb.movement_record(moved)))
+    assert dynamodb.movement_from_record(movement) == moved
+    record = RequestRecord(RequestKind.FULFILL_ORDER, "o", "f", (moved,), None)
     stored_request = dynamodb.deserialize(dynamodb.serialize(dynamodb.request_record(record)))
     assert dynamodb.request_from_record(stored_request) == record
 

@@ -128,6 +128,8 @@ def test_create_item_with_stock_records_an_initial_received_movement(service: In
         "reason": "RECEIVED",
         "reference": "initial stock",
         "createdAt": NOW_TEXT,
+        "locationId": "MAIN",
+        "locationQuantityAfter": 25,
     }
 
 
@@ -283,6 +285,8 @@ def test_adjust_stock_records_the_movement_and_moves_the_stock(service: Inventor
         "reason": "RECEIVED",
         "reference": "PO-1",
         "createdAt": "2026-01-02T03:04:06.678Z",
+        "locationId": "MAIN",
+        "locationQuantityAfter": 7,
     }
     after = get(service, item["id"])
     assert after == {**item, "quantity": 7, "updatedAt": "2026-01-02T03:04:06.678Z"}
@@ -409,9 +413,10 @@ def test_fulfill_order_sells_every_line_in_order(service: InventoryService, stoc
     a, c = stocked["A"]["id"], stocked["C"]["id"]
     result = fulfill(service, "order-1", (c, 1), (a, 2))
     assert result["orderId"] == "order-1"
+    sold = {"reason": "SOLD", "reference": "order-1", "createdAt": NOW_TEXT, "locationId": "MAIN"}
     assert [without_id(m) for m in result["movements"]] == [
-        {"itemId": c, "delta": -1, "quantityAfter": 0, "reason": "SOLD", "reference": "order-1", "createdAt": NOW_TEXT},
-        {"itemId": a, "delta": -2, "quantityAfter": 3, "reason": "SOLD", "reference": "order-1", "createdAt": NOW_TEXT},
+        {"itemId": c, "delta": -1, "quantityAfter": 0, "locationQuantityAfter": 0, **sold},
+        {"itemId": a, "delta": -2, "quantityAfter": 3, "locationQuantityAfter": 3, **sold},
     ]
     assert quantities(service, stocked) == {"A": 3, "B": 2, "C": 0}
     assert stored(service, c)["status"] == "OUT_OF_STOCK"

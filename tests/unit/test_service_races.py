@@ -4,6 +4,7 @@ a concurrent writer is scripted to land just before the service's write, and the
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from itertools import count
 
@@ -11,10 +12,12 @@ import pytest
 
 from inventory.config import Settings
 from inventory.model import (
+    MAIN_LOCATION,
     AdjustStock,
     CreateItem,
     FulfillOrder,
     IdempotencyConflict,
+    Instant,
     InsufficientStock,
     Item,
     ItemNotFound,
@@ -32,6 +35,7 @@ from tests.unit.conftest import NOW
 from tests.unit.fake_repository import FakeRepository
 
 MAX_ATTEMPTS = 4
+LATER = Instant.of(NOW + timedelta(seconds=1))  # when a concurrent writer lands
 Race = Callable[[FakeRepository], None]  # a concurrent writer, landing just before the service's next write
 
 
@@ -74,7 +78,8 @@ def sell(item_id: str, quantity: int) -> Race:
 
     def race(repository: FakeRepository) -> None:
         item = repository.items[item_id]
-        repository.items[item_id] = item.moved(-quantity, MovementReason.SOLD, None, "t", "other").after
+        sold = item.moved(MAIN_LOCATION, -quantity, MovementReason.SOLD, None, now=LATER, movement_id="other")
+        repository.items[item_id] = sold.after
 
     return race
 
@@ -206,14 +211,14 @@ def test_a_concurrent_identical_request_that_won_is_answered_from_its_record(
 ) -> None:
     item = create(service)
     command = adjust(item.id, 2)
-    winner = item.moved(2, MovementReason.CORRECTION, None, "t", "winner")
+    winner = item.moved(MAIN_LOCATION, 2, MovementReason.CORRECTION, None, now=LATER, movement_id="winner")
 
     def same_request(repository: FakeRepository) -> None:
-        record = RequestRecord(RequestKind.ADJUST_STOCK, "key-1", command.fingerprint, (winner.movement,), None)
+        record = RequestRecord(RequestKind.ADJUST_STOCK, "key-1", command.fingerprint, winner.movements, None)
         repository.apply_stock_changes([winner], record)
 
     repository.races.append(same_request)
-    assert service.adjust_stock(command) == winner.movement
+    assert (service.adjust_stock(command),) == winner.movements
     assert repository.items[item.id].quantity == 7  # applied once, by the winner
 
 
@@ -221,10 +226,10 @@ def test_a_concurrent_request_with_the_same_key_and_other_input_is_an_idempotenc
     service: InventoryService, repository: FakeRepository
 ) -> None:
     item = create(service)
-    other = item.moved(1, MovementReason.CORRECTION, None, "t", "other")
+    other = item.moved(MAIN_LOCATION, 1, MovementReason.CORRECTION, None, now=LATER, movement_id="other")
 
     def other_request(repository: FakeRepository) -> None:
-        record = RequestRecord(RequestKind.ADJUST_STOCK, "key-1", "another fingerprint", (other.movement,), None)
+        record = RequestRecord(RequestKind.ADJUST_STOCK, "key-1", "another fingerprint", other.movements, None)
         repository.apply_stock_changes([other], record)
 
     repository.races.append(other_request)
