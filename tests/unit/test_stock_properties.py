@@ -139,8 +139,11 @@ class StockMachine(RuleBasedStateMachine):
     def available(self, item_id: str, location_id: str) -> int:
         return self.model(item_id).on_hand(location_id) - self.reserved(item_id, location_id)
 
-    def draw_lines(self, data: st.DataObject, high: int = 6) -> list[tuple[ModelItem, int]]:
-        chosen = data.draw(st.lists(st.sampled_from(self.items), min_size=1, max_size=2, unique_by=lambda m: m.id))
+    def draw_lines(self, data: st.DataObject, high: int = 4) -> list[tuple[ModelItem, int]]:
+        """One or two lines, mostly of items that exist (a deleted one now and then: ItemNotFound)."""
+        live = [model for model in self.items if not model.deleted]
+        pool = self.items if data.draw(st.integers(0, 4), label="any item") == 0 else live
+        chosen = data.draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique_by=lambda m: m.id))
         return [(model, data.draw(st.integers(1, high), label="quantity")) for model in chosen]
 
     def draw_key(self, data: st.DataObject, replay: bool) -> str:
@@ -151,8 +154,9 @@ class StockMachine(RuleBasedStateMachine):
     # Rules: v1, through the GraphQL edge's operations
 
     @initialize()
-    def first_item_and_a_second_location(self) -> None:
+    def first_items_and_a_second_location(self) -> None:
         self.create(5)
+        self.create(20)
         self.locations.append(self.service.create_location(CreateLocation("WH", "Warehouse")).id)
 
     @rule(quantity=st.integers(0, 20))
@@ -236,7 +240,7 @@ class StockMachine(RuleBasedStateMachine):
                 self.model(line["itemId"]).moves.append((MAIN_LOCATION_ID, -line["quantity"]))
             self.orders[order_id] = Applied(lines, result)
 
-    @precondition(lambda self: any(not model.deleted for model in self.items))
+    @precondition(lambda self: sum(not model.deleted for model in self.items) > 1)  # keep some stock to work on
     @rule(data=st.data())
     def delete(self, data: st.DataObject) -> None:
         item = data.draw(st.sampled_from([model for model in self.items if not model.deleted]), label="deleted")
@@ -499,8 +503,8 @@ def test_random_histories_keep_the_stock_invariant(moto_dynamodb: Any) -> None:
     run_state_machine_as_test(
         lambda: StockMachine(moto_dynamodb),
         settings=settings(
-            max_examples=12,
-            stateful_step_count=25,
+            max_examples=8,
+            stateful_step_count=40,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         ),
