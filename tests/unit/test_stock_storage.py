@@ -120,3 +120,30 @@ def test_transfers_and_counts_read_the_same_on_both_storages(service: InventoryS
     ]
     assert ledger(service, other.id)[-1] == (4, "CORRECTION", -3, 1, warehouse.id, 1)
     assert [location.code for location in service.list_locations()] == ["MAIN", "WH"]
+
+
+def test_records_written_by_v1_read_as_stock_at_main_and_take_v2_writes(dynamodb: Any, settings: Settings) -> None:
+    repository = DynamoDBInventoryRepository(dynamodb, settings.table_name)
+    service = InventoryService(repository, settings, clock=Clock())
+    v2 = service.create_item(CreateItem("SKU-1", "Widget", "tools", Decimal(1), 7, None, None))
+    (movement,) = service.list_movements(v2.id, 10, None).items
+    # As v1 wrote them: no levels, no holdsRevision; movements without a location.
+    item_record = {k: v for k, v in dynamodb_item(dynamodb, settings, v2.id, "ITEM").items()
+                   if k not in ("levels", "holdsRevision")}  # fmt: skip
+    movement_sk = "MOVEMENT#000000000001"
+    movement_record = {k: v for k, v in dynamodb_item(dynamodb, settings, v2.id, movement_sk).items()
+                       if k not in ("locationId", "locationQuantityAfter")}  # fmt: skip
+    for record in (item_record, movement_record):
+        dynamodb.put_item(TableName=settings.table_name, Item=record)
+    v1 = service.get_item(v2.id)
+    assert v1 == v2._replace(holds_revision=0)
+    assert service.list_movements(v2.id, 10, None).items == (movement,)
+    service.reserve_stock(ReserveStock("r", (OrderLine(v2.id, 2),)))
+    sold = service.adjust_stock(AdjustStock(v2.id, -5, MovementReason.SOLD, None, "k"))
+    assert (sold.quantity_after, sold.location_quantity_after, figures(service, v2.id)) == (2, 2, [("MAIN", 2, 2, 0)])
+
+
+def dynamodb_item(client: Any, settings: Settings, item_id: str, sk: str) -> dict[str, Any]:
+    key = {"pk": {"S": f"ITEM#{item_id}"}, "sk": {"S": sk}}
+    record: dict[str, Any] = client.get_item(TableName=settings.table_name, Key=key)["Item"]
+    return record
