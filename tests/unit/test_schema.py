@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from graphql import GraphQLObjectType, GraphQLSchema, is_enum_type, is_input_object_type, is_object_type
 
 from inventory import views
-from inventory.model import Item, ItemStatus, MovementReason, StockMovement
+from inventory.model import (
+    MAIN_LOCATION,
+    Item,
+    ItemStatus,
+    Level,
+    MovementReason,
+    OrderLine,
+    Reservation,
+    ReservationStatus,
+    StockMovement,
+)
 from resolvers.handlers import mutations_app, queries_app
 from tests.graphql_schema import appsync_schema
 
@@ -58,17 +70,26 @@ def test_every_type_field_argument_and_enum_value_is_described() -> None:
     assert undescribed == []
 
 
-def test_item_and_movement_views_render_exactly_the_schema_fields() -> None:
-    item = Item("i", "S", "n", None, "c", 1, 0, 0, ItemStatus.OUT_OF_STOCK, 1, "t", "t")
+def test_views_render_exactly_the_schema_fields() -> None:
+    level = Level("MAIN", 1, {5: 1})
+    item = Item("i", "S", "n", None, "c", Decimal(1), 1, 0, ItemStatus.AVAILABLE, 1, "t", "t", 1, {"MAIN": level})
     movement = StockMovement("m", "i", 1, 1, MovementReason.RECEIVED, None, "t", 1)
-    item_fields = set(SCHEMA.type_map["Item"].fields) - {"movements"}
-    assert set(views.item_view(item)) == item_fields
+    reservation = Reservation("r", "MAIN", (OrderLine("i", 1),), 5, None, "t", "f", ReservationStatus.ACTIVE)
+    item_view = views.item_view(item, 0)
+    assert set(item_view) == set(SCHEMA.type_map["Item"].fields) - {"movements"}
+    (level_view,) = item_view["levels"]
+    assert set(level_view) == set(SCHEMA.type_map["StockLevel"].fields)
     assert set(views.movement_view(movement)) == set(SCHEMA.type_map["StockMovement"].fields)
+    assert set(views.location_view(MAIN_LOCATION)) == set(SCHEMA.type_map["Location"].fields)
+    reservation_view = views.reservation_view(reservation, 0)
+    assert set(reservation_view) == set(SCHEMA.type_map["Reservation"].fields)
+    assert set(reservation_view["lines"][0]) == set(SCHEMA.type_map["ReservationLine"].fields)
 
 
 def test_schema_enums_match_the_domain_enums() -> None:
     assert set(SCHEMA.type_map["ItemStatus"].values) == {s.value for s in ItemStatus}
     assert set(SCHEMA.type_map["MovementReason"].values) == {r.value for r in MovementReason}
+    assert set(SCHEMA.type_map["ReservationStatus"].values) == {s.value for s in ReservationStatus}
 
 
 def test_subscriptions_fire_on_the_contract_mutations() -> None:

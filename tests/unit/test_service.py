@@ -112,6 +112,10 @@ def test_create_item_with_no_stock_is_out_of_stock_with_the_configured_defaults(
         "version": 1,
         "createdAt": NOW_TEXT,
         "updatedAt": NOW_TEXT,
+        "onHand": 0,
+        "reserved": 0,
+        "available": 0,
+        "levels": [],
     }
     assert get(service, item["id"]) == item
     assert movements(service, item["id"]) == {"items": [], "nextToken": None}
@@ -128,6 +132,7 @@ def test_create_item_with_stock_records_an_initial_received_movement(service: In
         "reason": "RECEIVED",
         "reference": "initial stock",
         "createdAt": NOW_TEXT,
+        "sequence": 1,
         "locationId": "MAIN",
         "locationQuantityAfter": 25,
     }
@@ -285,11 +290,14 @@ def test_adjust_stock_records_the_movement_and_moves_the_stock(service: Inventor
         "reason": "RECEIVED",
         "reference": "PO-1",
         "createdAt": "2026-01-02T03:04:06.678Z",
+        "sequence": 2,
         "locationId": "MAIN",
         "locationQuantityAfter": 7,
     }
     after = get(service, item["id"])
-    assert after == {**item, "quantity": 7, "updatedAt": "2026-01-02T03:04:06.678Z"}
+    level = {"locationId": "MAIN", "locationCode": "MAIN", "onHand": 7, "reserved": 0, "available": 7}
+    figures = {"quantity": 7, "onHand": 7, "available": 7, "levels": [level]}
+    assert after == {**item, **figures, "updatedAt": "2026-01-02T03:04:06.678Z"}
     assert movements(service, item["id"])["items"][0] == movement
 
 
@@ -415,8 +423,8 @@ def test_fulfill_order_sells_every_line_in_order(service: InventoryService, stoc
     assert result["orderId"] == "order-1"
     sold = {"reason": "SOLD", "reference": "order-1", "createdAt": NOW_TEXT, "locationId": "MAIN"}
     assert [without_id(m) for m in result["movements"]] == [
-        {"itemId": c, "delta": -1, "quantityAfter": 0, "locationQuantityAfter": 0, **sold},
-        {"itemId": a, "delta": -2, "quantityAfter": 3, "locationQuantityAfter": 3, **sold},
+        {"itemId": c, "delta": -1, "quantityAfter": 0, "locationQuantityAfter": 0, "sequence": 2, **sold},
+        {"itemId": a, "delta": -2, "quantityAfter": 3, "locationQuantityAfter": 3, "sequence": 2, **sold},
     ]
     assert quantities(service, stocked) == {"A": 3, "B": 2, "C": 0}
     assert stored(service, c)["status"] == "OUT_OF_STOCK"

@@ -120,7 +120,9 @@ def test_text_beyond_ascii_is_stored_and_read_back_unchanged(service: InventoryS
         },
     )
 
-    assert operations.get_item_by_sku(service, {"sku": "SKU-😀"}) == {**created, "quantity": 2}
+    level = {"locationId": "MAIN", "locationCode": "MAIN", "onHand": 2, "reserved": 0, "available": 2}
+    figures = {"quantity": 2, "onHand": 2, "available": 2, "levels": [level]}
+    assert operations.get_item_by_sku(service, {"sku": "SKU-😀"}) == {**created, **figures}
     assert (created["name"], created["description"], movement["reference"]) == (text, text, text)
     assert operations.list_items(service, {"filter": {"category": "漢字"}})["items"] == [
         operations.get_item(service, {"id": created["id"]})
