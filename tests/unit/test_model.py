@@ -15,7 +15,10 @@ from inventory.model import (
     MAX_AMOUNT,
     UNSET,
     AdjustStock,
+    BelowReserved,
+    CountMismatch,
     DomainError,
+    DuplicateLocationCode,
     DuplicateSku,
     FulfillOrder,
     IdempotencyConflict,
@@ -23,14 +26,21 @@ from inventory.model import (
     InsufficientStock,
     Item,
     ItemNotFound,
+    ItemReserved,
     ItemStatus,
     Level,
+    LocationNotFound,
     MovementReason,
     OrderLine,
     QuantityAboveLimit,
+    QuantityConflict,
     RequestKind,
     RequestRecord,
+    ReservationNotActive,
+    ReservationNotFound,
+    ReservationStatus,
     Shortfall,
+    TooManyLocations,
     UpdateItem,
     VersionConflict,
 )
@@ -185,3 +195,65 @@ def test_fingerprints_of_requests_stay_those_already_stored() -> None:
     order = FulfillOrder("o", (OrderLine("b", 1), OrderLine("a", 2)))
     assert adjust.fingerprint == "b3e7ad080950267c943651c7135ed5003313b06d173cfaa2dc7d9d383e970230"
     assert order.fingerprint == "6ec82a6e633a6291f2c6e97524c229b702ee45fcda7c151f9fe28afac47f2b69"
+
+
+@pytest.mark.parametrize(
+    ("error", "error_type", "info"),
+    [
+        (LocationNotFound("l"), "LocationNotFound", {"id": "l"}),
+        (DuplicateLocationCode("WH"), "DuplicateLocationCode", {"code": "WH"}),
+        (TooManyLocations(100), "ValidationError", {"field": "input.code"}),
+        (ItemReserved("i", 3), "ItemReserved", {"id": "i", "reserved": 3}),
+        (ReservationNotFound("r"), "ReservationNotFound", {"id": "r"}),
+        (
+            ReservationNotActive("r", ReservationStatus.EXPIRED),
+            "ReservationNotActive",
+            {"id": "r", "status": "EXPIRED"},
+        ),
+        (
+            QuantityConflict((CountMismatch("a", 1, 2), CountMismatch("b", 3, 4))),
+            "QuantityConflict",
+            {"lines": [{"itemId": "a", "expected": 1, "actual": 2}, {"itemId": "b", "expected": 3, "actual": 4}]},
+        ),
+        (BelowReserved("i", 3, 2), "ValidationError", {"field": "input.lines[2].onHand"}),
+        (QuantityAboveLimit("i", MAX_AMOUNT + 1, 1), "ValidationError", {"field": "input.lines[1].onHand"}),
+        (IdempotencyConflict(RequestKind.TRANSFER_STOCK, "k"), "IdempotencyConflict", {"key": "k"}),
+        (IdempotencyConflict(RequestKind.SET_STOCK, "k"), "IdempotencyConflict", {"key": "k"}),
+        (IdempotencyConflict(RequestKind.RESERVE_STOCK, "r"), "IdempotencyConflict", {"key": "r"}),
+    ],
+)
+def test_the_edge_words_each_v2_refusal_with_the_contracts_error_info(
+    error: DomainError, error_type: str, info: dict[str, Any]
+) -> None:
+    """errorInfo holds at least the contract's keys, with these values; every message says something."""
+    worded = api_error(error)
+    assert worded.error_type == error_type and worded.message
+    assert {name: worded.info[name] for name in info} == info
+
+
+def test_every_domain_error_has_a_client_wording() -> None:
+    words = {type(api_error(error)) for error in _one_of_each_domain_error()}
+    assert InventoryError not in words and len(words) > 1
+    missing = {cls.__name__ for cls in DomainError.__subclasses__()} - {
+        type(error).__name__ for error in _one_of_each_domain_error()
+    }
+    assert missing == set(), "a domain error this test does not know: add it, and its wording in errors.py"
+
+
+def _one_of_each_domain_error() -> list[DomainError]:
+    return [
+        ItemNotFound("i"),
+        DuplicateSku("s"),
+        VersionConflict(1, 2),
+        InsufficientStock(()),
+        QuantityAboveLimit("i", 1),
+        BelowReserved("i", 1, 0),
+        QuantityConflict(()),
+        LocationNotFound("l"),
+        DuplicateLocationCode("c"),
+        TooManyLocations(100),
+        ItemReserved("i", 1),
+        ReservationNotFound("r"),
+        ReservationNotActive("r", ReservationStatus.RELEASED),
+        *(IdempotencyConflict(kind, "k") for kind in RequestKind),
+    ]
