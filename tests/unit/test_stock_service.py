@@ -706,3 +706,29 @@ def test_reservation_writes_that_keep_losing_give_up_and_write_nothing(
     for call in calls:
         repository.conflicts = MAX_ATTEMPTS
         refused(repository, TooMuchContention, call)
+
+
+def test_transfer_and_count_that_lose_to_a_sale_are_decided_again_on_the_fresh_stock(
+    service: InventoryService, repository: FakeRepository, warehouse: Location
+) -> None:
+    item = create(service, 5)
+
+    def sale(repo: FakeRepository) -> None:
+        sold = repo.items[item.id].moved(
+            MAIN_LOCATION, -2, MovementReason.SOLD, None, now=service.now(), movement_id="x"
+        )
+        repo.items[item.id] = sold.after
+        repo.movements[item.id].extend(sold.movements)
+
+    repository.races.append(sale)
+    with pytest.raises(InsufficientStock) as caught:
+        service.transfer_stock(TransferStock("t", "MAIN", warehouse.id, (OrderLine(item.id, 4),)))
+    assert caught.value.shortfalls == (Shortfall(item.id, 3, 4),)
+    repository.races.append(sale)
+    with pytest.raises(QuantityConflict) as conflict:  # the count compared against what was there before the sale
+        service.set_stock(SetStock("s", (CountLine(item.id, 0, 3),)))
+    assert conflict.value.mismatches == (CountMismatch(item.id, 3, 1),)
+    assert repository.requests == {}  # neither key was used up
+    (movement,) = service.set_stock(SetStock("s", (CountLine(item.id, 0, 1),)))
+    assert (movement.delta, movement.sequence) == (-1, 4)
+    check_ledger(repository, item.id)
