@@ -503,8 +503,8 @@ def test_random_histories_keep_the_stock_invariant(moto_dynamodb: Any) -> None:
     run_state_machine_as_test(
         lambda: StockMachine(moto_dynamodb),
         settings=settings(
-            max_examples=8,
-            stateful_step_count=40,
+            max_examples=6,
+            stateful_step_count=30,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         ),
