@@ -33,6 +33,24 @@ def order(order_id: str, items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {"orderId": order_id, "lines": [{"itemId": item["id"], "quantity": 1} for item in items]}
 
 
+def lines(items: Sequence[Mapping[str, Any]], units: int = 1) -> list[dict[str, Any]]:
+    return [{"itemId": item["id"], "quantity": units} for item in items]
+
+
+def reservation(reservation_id: str, items: Sequence[Mapping[str, Any]], location_id: str) -> dict[str, Any]:
+    return {"reservationId": reservation_id, "locationId": location_id, "lines": lines(items), "reference": "cart"}
+
+
+def transfer(key: str, items: Sequence[Mapping[str, Any]], source: str, destination: str) -> dict[str, Any]:
+    return {"idempotencyKey": key, "fromLocationId": source, "toLocationId": destination, "lines": lines(items)}
+
+
+def count(key: str, items: Sequence[Mapping[str, Any]], location_id: str, on_hand: int) -> dict[str, Any]:
+    """A setStock input: every item counted at ``on_hand`` units."""
+    counted = [{"itemId": item["id"], "onHand": on_hand} for item in items]
+    return {"idempotencyKey": key, "locationId": location_id, "reference": "count", "lines": counted}
+
+
 def seed() -> list[dict[str, Any]]:
     """SEED_ITEMS items with 5 in stock (AVAILABLE and low stock), the first one with BUSY_ITEM_MOVEMENTS movements."""
     items = [mutation("createItem", input=new_item(f"SEED-{n:04d}", 5)) for n in range(SEED_ITEMS)]
