@@ -41,10 +41,12 @@ lint: setup
 test: lint
 	$(BIN)/pytest
 
-# DynamoDB calls and import times, then the load test (options through LOAD_ARGS, e.g. LOAD_ARGS="--clients 8")
+# DynamoDB calls and import times, then the load test (options through LOAD_ARGS, e.g. LOAD_ARGS="--clients 8"),
+# then the contention benchmark on one item (options through CONTENTION_ARGS, e.g. CONTENTION_ARGS="--seconds 30")
 bench: setup
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
+	$(BIN)/python -m benchmarks.contention $(CONTENTION_ARGS)
 
 # The CDK CLI pinned in package.json synthesizes with cdk.json's context (feature flags included), as deploy does.
 synth: setup
