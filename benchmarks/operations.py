@@ -169,10 +169,11 @@ def report_operations() -> None:
     print(
         f"""
 Data: {SEED_ITEMS} items in one category with 5 in stock each (AVAILABLE, low stock); page size {PAGE}; the first
-item has {BUSY_ITEM_MOVEMENTS} movements, the others 1. The stock-model-v2 rows run after the others, on the same
-items, with the locations EAST and WEST and two reservations at MAIN (released in the last two rows) set up first,
-unmeasured. commitReservation reads the reservation (GetItem), then its items (BatchGetItem): which items is only
-known from the reservation. DynamoDB Local reports one CapacityUnits figure per call:
+item has {BUSY_ITEM_MOVEMENTS} movements, the others 1. The stock-model-v2 rows (from createLocation) run after
+the others on the same items, with the locations EAST and WEST and two reservations at MAIN (released in the last
+two rows) set up first, unmeasured. commitReservation reads the reservation (GetItem), then its items
+(BatchGetItem): which items is only known from the reservation.
+DynamoDB Local reports one CapacityUnits figure per call:
 shown as RCU for GetItem/BatchGetItem/Query, as WCU for PutItem/TransactWriteItems.
 Caveat: DynamoDB Local does not add up the items of a TransactWriteItems (its table units stay the same for 1 or
 12 items; index writes count 2 units each), so its transaction WCU are far below AWS's bill: 2 WCU per KB of every
