@@ -224,3 +224,219 @@ def test_no_operation_ever_scans(new_item: NewItem, dynamodb_calls: Counter[str]
     assert sum(dynamodb_calls.values()) > 10
     assert set(dynamodb_calls) <= {"GetItem", "PutItem", "Query", "BatchGetItem", "TransactWriteItems"}
     assert dynamodb_calls["Scan"] == 0
+
+
+# Contract v2
+
+
+def reserve_call(reservation_id: str, lines: list[tuple[str, int]], **more: Any) -> Callable[[], Any]:
+    request = {"reservationId": reservation_id, "lines": [{"itemId": i, "quantity": q} for i, q in lines], **more}
+    return partial(mutate, "reserveStock", {"input": request})
+
+
+def transfer_call(key: str, source: str, destination: str, lines: list[tuple[str, int]]) -> Callable[[], Any]:
+    request = {
+        "idempotencyKey": key,
+        "fromLocationId": source,
+        "toLocationId": destination,
+        "lines": [{"itemId": item_id, "quantity": quantity} for item_id, quantity in lines],
+    }
+    return partial(mutate, "transferStock", {"input": request})
+
+
+def set_stock_call(key: str, lines: list[tuple[str, int]], **more: Any) -> Callable[[], Any]:
+    request = {"idempotencyKey": key, "lines": [{"itemId": i, "onHand": n} for i, n in lines], **more}
+    return partial(mutate, "setStock", {"input": request})
+
+
+def new_location(code: str) -> str:
+    location = mutate("createLocation", {"input": {"code": code, "name": code}})
+    assert not is_error(location), location
+    return str(location["id"])
+
+
+ONE_READ_ONE_WRITE = {"BatchGetItem": 1, "TransactWriteItems": 1}
+
+
+def test_locations_make_one_call_to_read_and_two_to_write(dynamodb_calls: Counter[str]) -> None:
+    created, made = measure(dynamodb_calls, lambda: mutate("createLocation", {"input": {"code": "A", "name": "a"}}))
+    assert not is_error(created), created
+    assert made == {"GetItem": 1, "PutItem": 1}
+
+    for operation in (
+        lambda: query("listLocations"),
+        lambda: query("getLocation", {"id": created["id"]}),
+        lambda: query("getLocation", {"id": "nowhere"}),
+    ):
+        answer, made = measure(dynamodb_calls, operation)
+        assert not is_error(answer), answer
+        assert made == {"GetItem": 1}
+
+    main, made = measure(dynamodb_calls, lambda: query("getLocation", {"id": "MAIN"}))
+    assert main["isDefault"] is True
+    assert made == {"GetItem": 1}
+
+
+def test_get_item_with_levels_makes_one_call(new_item: NewItem, dynamodb_calls: Counter[str]) -> None:
+    location = new_location("SHOP")
+    item = new_item(quantity=5)
+    assert not is_error(adjust_at(item["id"], 3, location, "k-shop"))
+    assert not is_error(reserve_call("r-1", [(item["id"], 2)])())
+
+    found, made = measure(dynamodb_calls, lambda: query("getItem", {"id": item["id"]}))
+    assert [(level["onHand"], level["reserved"]) for level in found["levels"]] == [(5, 2), (3, 0)]
+    assert made == {"GetItem": 1}
+
+
+def adjust_at(item_id: str, delta: int, location_id: str, key: str) -> Any:
+    adjustment = {
+        "itemId": item_id,
+        "delta": delta,
+        "reason": "CORRECTION",
+        "idempotencyKey": key,
+        "locationId": location_id,
+    }
+    return mutate("adjustStock", {"input": adjustment})
+
+
+def test_create_item_at_a_location_reads_the_locations_once(dynamodb_calls: Counter[str]) -> None:
+    location = new_location("SHOP")
+    item_input = {"sku": "AT-1", "name": "n", "category": "c", "price": 1, "quantity": 5, "locationId": location}
+
+    item, made = measure(dynamodb_calls, partial(mutate, "createItem", {"input": item_input}))
+
+    assert item["levels"][0]["locationId"] == location
+    assert made == {"GetItem": 1, "TransactWriteItems": 1}
+
+    at_main, made = measure(
+        dynamodb_calls,
+        partial(mutate, "createItem", {"input": {**item_input, "sku": "AT-2", "locationId": "MAIN"}}),
+    )
+    assert at_main["levels"][0]["locationId"] == "MAIN"
+    assert made == {"TransactWriteItems": 1}  # MAIN needs no read
+
+
+def test_adjust_stock_and_fulfill_order_at_a_location_keep_their_v1_counts(
+    new_item: NewItem, dynamodb_calls: Counter[str]
+) -> None:
+    location = new_location("SHOP")
+    item = new_item(quantity=5)
+
+    for operation in (
+        lambda: adjust_at(item["id"], 4, location, "k-1"),
+        lambda: adjust_at(item["id"], 1, "MAIN", "k-2"),
+        partial(
+            mutate,
+            "fulfillOrder",
+            {"input": {"orderId": "o-1", "lines": [{"itemId": item["id"], "quantity": 2}], "locationId": location}},
+        ),
+    ):
+        result, made = measure(dynamodb_calls, operation)
+        assert not is_error(result), result
+        assert made == ONE_READ_ONE_WRITE
+
+    unknown, made = measure(dynamodb_calls, lambda: adjust_at(item["id"], 1, "nowhere", "k-3"))
+    assert error_of(unknown)["type"] == "LocationNotFound"
+    assert made == {"BatchGetItem": 1}
+
+
+def test_reserve_commit_and_release_make_their_bar_of_calls_with_one_and_twenty_five_lines(
+    new_item: NewItem, dynamodb_calls: Counter[str]
+) -> None:
+    items = [new_item(quantity=3) for _ in range(25)]
+    location = new_location("SHOP")
+    assert not is_error(transfer_call("to-shop", "MAIN", location, [(item["id"], 1) for item in items])())
+
+    for size, at, step in (
+        (1, "MAIN", "commit"),
+        (1, location, "release"),
+        (25, location, "commit"),
+        (25, "MAIN", "release"),
+    ):
+        reservation_id = f"r-{size}-{at}"
+        lines = [(item["id"], 1) for item in items[:size]]
+        reservation, made = measure(dynamodb_calls, reserve_call(reservation_id, lines, locationId=at))
+        assert reservation["status"] == "ACTIVE", reservation
+        assert made == ONE_READ_ONE_WRITE, (size, at)
+
+        replay, made = measure(dynamodb_calls, reserve_call(reservation_id, lines, locationId=at))
+        assert replay == reservation
+        assert made == {"BatchGetItem": 1}
+
+        if step == "commit":
+            # The decided deviation: the items to read are known only from the reservation.
+            done, made = measure(dynamodb_calls, partial(mutate, "commitReservation", {"id": reservation_id}))
+            assert (done["status"], len(done["movements"])) == ("COMMITTED", size)
+            assert made == {"GetItem": 1, "BatchGetItem": 1, "TransactWriteItems": 1}, (size, at)
+        else:
+            done, made = measure(dynamodb_calls, partial(mutate, "releaseReservation", {"id": reservation_id}))
+            assert done["status"] == "RELEASED"
+            assert made == {"GetItem": 1, "TransactWriteItems": 1}, (size, at)
+
+        again, made = measure(dynamodb_calls, partial(mutate, f"{step}Reservation", {"id": reservation_id}))
+        assert again == done
+        assert made == {"GetItem": 1}
+
+        found, made = measure(dynamodb_calls, partial(query, "getReservation", {"id": reservation_id}))
+        assert found == done
+        assert made == {"GetItem": 1}
+
+    short, made = measure(dynamodb_calls, reserve_call("r-short", [(item["id"], 9) for item in items]))
+    assert len(error_of(short)["info"]["lines"]) == 25
+    assert made == {"BatchGetItem": 1}
+
+    for operation in ("commitReservation", "releaseReservation"):
+        unknown, made = measure(dynamodb_calls, partial(mutate, operation, {"id": "nothing"}))
+        assert error_of(unknown)["type"] == "ReservationNotFound"
+        assert made == {"GetItem": 1}
+
+
+def test_transfer_and_set_stock_make_at_most_two_calls_with_one_and_twenty_five_lines(
+    new_item: NewItem, dynamodb_calls: Counter[str]
+) -> None:
+    items = [new_item(quantity=3) for _ in range(25)]
+    location = new_location("SHOP")
+
+    for size in (1, 25):
+        lines = [(item["id"], 1) for item in items[:size]]
+        for key, operation in (
+            (f"t-{size}", transfer_call(f"t-{size}", "MAIN", location, lines)),
+            (f"s-{size}", set_stock_call(f"s-{size}", [(item_id, 7) for item_id, _ in lines], locationId=location)),
+            (f"m-{size}", set_stock_call(f"m-{size}", [(item_id, 1) for item_id, _ in lines])),
+        ):
+            result, made = measure(dynamodb_calls, operation)
+            assert len(result["movements"]) in (size, 2 * size), (key, result)
+            assert made == ONE_READ_ONE_WRITE, key
+
+            replay, made = measure(dynamodb_calls, operation)
+            assert replay == result
+            assert made == {"BatchGetItem": 1}, key
+
+    unchanged, made = measure(dynamodb_calls, set_stock_call("s-same", [(items[0]["id"], 1)]))
+    assert unchanged == {"movements": []}
+    assert made == ONE_READ_ONE_WRITE  # the request record, with a check that the count still holds
+
+    count = {"idempotencyKey": "s-cmp", "lines": [{"itemId": items[0]["id"], "onHand": 2, "compareOnHand": 9}]}
+    conflict, made = measure(dynamodb_calls, partial(mutate, "setStock", {"input": count}))
+    assert error_of(conflict)["type"] == "QuantityConflict"
+    assert made == {"BatchGetItem": 1}
+
+
+def test_no_v2_operation_ever_scans(new_item: NewItem, dynamodb_calls: Counter[str]) -> None:
+    dynamodb_calls.clear()
+    location = new_location("SHOP")
+    item = new_item(quantity=9, locationId=location)
+    query("listLocations")
+    query("getLocation", {"id": location})
+    mutate("updateLocation", {"input": {"id": location, "name": "renamed"}})
+    reserve_call("r-1", [(item["id"], 1)], locationId=location)()
+    reserve_call("r-2", [(item["id"], 1)], locationId=location)()
+    mutate("commitReservation", {"id": "r-1"})
+    mutate("releaseReservation", {"id": "r-2"})
+    query("getReservation", {"id": "r-1"})
+    transfer_call("t-1", location, "MAIN", [(item["id"], 2)])()
+    set_stock_call("s-1", [(item["id"], 3)])()
+    query("getItem", {"id": item["id"]})
+
+    assert sum(dynamodb_calls.values()) > 10
+    assert set(dynamodb_calls) <= {"GetItem", "PutItem", "BatchGetItem", "TransactWriteItems"}
