@@ -397,7 +397,13 @@ class InventoryService:
             if isinstance(stale, ReservationChanged):  # released or committed meanwhile: decide again on it
                 reservation = stale.current
                 return True
-            return _items_refresher(items)(stale)
+            if isinstance(stale, StaleItems) and stale.current:  # items changed, not the reservation: still ACTIVE
+                return _items_refresher(items)(stale)
+            # A bare transaction conflict may hide a commit or release of this reservation that landed meanwhile:
+            # decided again on the reservation as first read, the retry would answer EXPIRED by the clock for a
+            # reservation that is COMMITTED or RELEASED. So read it again.
+            reservation = self._existing_reservation(reservation_id)
+            return False
 
         return self._retry(write, refresh, f"commit_reservation {reservation_id}")
 
@@ -420,6 +426,8 @@ class InventoryService:
             if isinstance(stale, ReservationChanged):
                 reservation = stale.current
                 return True
+            if not (isinstance(stale, StaleItems) and stale.current):  # a bare conflict: as in commit_reservation
+                reservation = self._existing_reservation(reservation_id)
             # A hold is gone: it ended by the clock of the writer that tidied it. Wait until it has by ours too.
             return False
 
