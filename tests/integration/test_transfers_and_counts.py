@@ -149,6 +149,8 @@ def test_transfer_with_a_used_key_and_other_input_is_an_idempotency_conflict(
         transfer("MAIN", depot["id"], [(created["id"], 1)], key="t-1"),
         transfer("MAIN", shop["id"], [(created["id"], 1)], key="t-1", reference="x"),
         transfer("MAIN", shop["id"], [("no-such-item", 1)], key="t-1"),  # the key is looked up before the items
+        transfer("MAIN", "nowhere", [(created["id"], 1)], key="t-1"),  # and before the locations
+        transfer("MAIN", shop["id"], [(created["id"], 99)], key="t-1"),  # and the stock
     ):
         assert refused(other, "IdempotencyConflict") == {"key": "t-1"}
 
@@ -343,8 +345,11 @@ def test_set_stock_replayed_returns_the_same_movements_even_after_stock_moved(
     before = snapshot(table, created["id"])
 
     assert ok(set_stock([{"itemId": created["id"], "onHand": 3, "compareOnHand": 5}], key="k-count")) == first
-    assert refused(set_stock([{"itemId": created["id"], "onHand": 3}], key="k-count"), "IdempotencyConflict") == {
-        "key": "k-count"
-    }
+    for other in (
+        set_stock([{"itemId": created["id"], "onHand": 3}], key="k-count"),
+        set_stock([{"itemId": created["id"], "onHand": 3, "compareOnHand": 5}], key="k-count", location_id="nowhere"),
+        set_stock([{"itemId": "no-such-item", "onHand": 3, "compareOnHand": 5}], key="k-count"),
+    ):
+        assert refused(other, "IdempotencyConflict") == {"key": "k-count"}
 
     assert snapshot(table, created["id"]) == before

@@ -280,3 +280,32 @@ def test_a_request_that_loses_a_bare_conflict_to_a_commit_answers_the_commit_eve
     assert query("getReservation", {"id": "cart"}) == committed
     after = assert_ledger(created["id"])
     assert (after["onHand"], after["reserved"]) == (3, 0)
+
+
+@pytest.mark.parametrize("around_ms", [(-60, 20), (-20, 40)])
+def test_orders_racing_a_commit_around_expiry_never_sell_the_held_units_twice(
+    new_item: NewItem, around_ms: tuple[int, int]
+) -> None:
+    created = new_item(quantity=4)
+    reservation = ok(reserve("cart", [(created["id"], 4)], seconds=1))  # every unit held
+    ends = epoch_ms(reservation["expiresAt"]) / 1000
+    low, high = around_ms
+    at = [ends + (low + (high - low) * n / 9) / 1000 for n in range(10)]
+    calls = [
+        partial(commit, "cart") if n % 2 else partial(fulfill, f"order-{n}", [(created["id"], 4)]) for n in range(10)
+    ]
+
+    results = race(calls, at=at)
+
+    commits, orders = results[1::2], results[0::2]
+    sold_by_orders = [result for result in orders if not is_error(result)]
+    committed = [result for result in commits if not is_error(result)]
+    assert set(error_types(orders)) <= {"InsufficientStock"}
+    assert len(sold_by_orders) + bool(committed) <= 1  # the 4 units went once, to the checkout or to an order
+    final = query("getReservation", {"id": "cart"})
+    assert (final["status"] == "COMMITTED") == bool(committed)
+    after = assert_ledger(created["id"])
+    sold = [m for m in movements(created["id"]) if m["reason"] == "SOLD"]
+    assert len(sold) == len(sold_by_orders) + bool(committed)
+    assert final["status"] in {"COMMITTED", "EXPIRED"}
+    assert (after["onHand"], after["reserved"]) == (4 - 4 * len(sold), 0)
