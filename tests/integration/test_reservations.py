@@ -150,7 +150,7 @@ def test_reserve_stock_out_of_bounds_gives_validation_error_and_writes_nothing(
 ) -> None:
     created = new_item(quantity=5)
     request = {"reservationId": "cart", "lines": [{"itemId": created["id"], "quantity": 1}], **change}
-    request["lines"] = [
+    request["lines"] = [  # "ITEM" names the item created here
         {**line, "itemId": created["id"]} if line["itemId"] == "ITEM" else line for line in request["lines"]
     ]
     before = snapshot(table, created["id"])

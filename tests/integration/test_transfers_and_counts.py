@@ -104,7 +104,7 @@ def test_transfer_out_of_bounds_gives_validation_error_and_writes_nothing(
         "lines": [{"itemId": created["id"], "quantity": 1}],
         **change,
     }
-    request["lines"] = [
+    request["lines"] = [  # "ITEM" names the item created here
         {**line, "itemId": created["id"]} if line["itemId"] == "ITEM" else line for line in request["lines"]
     ]
     before = snapshot(table, created["id"])
