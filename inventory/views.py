@@ -13,6 +13,7 @@ from inventory.model import (
     OrderResult,
     Page,
     Reservation,
+    StockLevel,
     StockMovement,
     TransferResult,
 )
@@ -29,8 +30,12 @@ def item_view(item: Item, now_ms: int) -> Json:
     view["onHand"] = item.quantity
     view["reserved"] = item.reserved_at(now_ms)
     view["available"] = item.available_at(now_ms)
-    view["levels"] = [{**attributes(level), "available": level.available} for level in item.stock_levels(now_ms)]
+    view["levels"] = [level_view(level) for level in item.stock_levels(now_ms)]
     return view
+
+
+def level_view(level: StockLevel) -> Json:
+    return {**attributes(level), "available": level.available}
 
 
 def movement_view(movement: StockMovement) -> Json:
