@@ -23,6 +23,7 @@ class TableDefinition:
     sort_key: str
     indexes: tuple[Index, ...]
     ttl_attribute: str
+    stream_view: str  # what a stream record carries: events (events.py) need the record before and after
 
     def index(self, name: str) -> Index:
         return next(index for index in self.indexes if index.name == name)
@@ -41,6 +42,7 @@ TABLE = TableDefinition(
         Index("low-stock", partition_key="lowStockList", sort_key="sku"),
     ),
     ttl_attribute="expiresAt",
+    stream_view="NEW_AND_OLD_IMAGES",
 )
 
 
@@ -68,6 +70,7 @@ def create_table_request(table_name: str) -> dict[str, Any]:
             }
             for index in TABLE.indexes
         ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": TABLE.stream_view},
     }
 
 
