@@ -1,6 +1,8 @@
 """The AppSync GraphQL API: schema.graphql (in its AppSync rendition), its authorization modes, logging and tracing,
-and one APPSYNC_JS resolver per field of inventory.fields.FIELDS, backed by the function of its side (reads on the one
-that cannot write), batch-invoked when the field is batched. AppSync resolves any other field from its parent."""
+one APPSYNC_JS resolver per field of inventory.fields.FIELDS, backed by the function of its side (reads on the one
+that cannot write), batch-invoked when the field is batched, and the events' fields (inventory.events.CHANNELS) on a
+NONE data source: the IAM-only publish mutations and the subscriptions they feed, filtered by AppSync. AppSync
+resolves any other field from its parent."""
 
 from __future__ import annotations
 
@@ -18,9 +20,12 @@ from infra.appsync_schema import SCHEMA_PATH, SchemaAuth, appsync_definition
 from infra.config import ApiConfig
 from infra.functions import ResolverFunctions
 from infra.nag import suppress
+from inventory.events import CHANNELS
 from inventory.fields import FIELDS, fields_of
 
 RESOLVER_CODE_PATH = Path(__file__).resolve().parent / "lambda_resolver.js"
+PUBLISH_CODE_PATH = Path(__file__).resolve().parent / "publish_resolver.js"
+SUBSCRIPTION_CODE_PATH = Path(__file__).resolve().parent / "subscription_resolver.js"
 
 
 def schema_auth(config: ApiConfig) -> SchemaAuth:
@@ -109,6 +114,27 @@ class AppSyncApi(Construct):
                     runtime=appsync.FunctionRuntime.JS_1_0_0,
                     code=code,
                     max_batch_size=config.movements_max_batch_size if field.batched else None,
+                )
+        self._event_resolvers()
+
+    def _event_resolvers(self) -> None:
+        """The publish mutations hand their argument to the subscriptions; nothing is read or stored (NONE)."""
+        source = self.api.add_none_data_source(
+            "EventsSource", description="The publish mutations and the subscriptions they feed: no data"
+        )
+        publish = appsync.Code.from_inline(PUBLISH_CODE_PATH.read_text())
+        subscribe = appsync.Code.from_inline(SUBSCRIPTION_CODE_PATH.read_text())
+        for channel in CHANNELS.values():
+            for type_name, field_name, code in (
+                ("Mutation", channel.publish_field, publish),
+                ("Subscription", channel.subscription_field, subscribe),
+            ):
+                source.create_resolver(
+                    f"{type_name}{field_name[0].upper()}{field_name[1:]}Resolver",
+                    type_name=type_name,
+                    field_name=field_name,
+                    runtime=appsync.FunctionRuntime.JS_1_0_0,
+                    code=code,
                 )
 
     def _write_definition(self, config: ApiConfig) -> Path:

@@ -66,6 +66,20 @@ class FunctionsConfig:
 
 
 @dataclass(frozen=True)
+class EventsConfig:
+    """The stream handler and its event source mapping. Each shard's records are handled one batch at a time
+    (parallelization factor 1), so events of one item keep their order; a failing batch is split to isolate the
+    record that fails, retried a bounded number of times, then recorded in the failure queue, and the shard moves on."""
+
+    batch_size: int = 25  # records per invocation; each makes up to three publishes and one PutEvents
+    max_batching_window_seconds: int = 1  # how long Lambda gathers records before invoking: latency for fewer calls
+    retry_attempts: int = 5
+    max_record_age_seconds: int = 3600  # older records are not retried (the stream keeps records 24 hours)
+    timeout_seconds: int = 60  # a batch's publishes are sequential HTTP calls
+    memory_mb: int = 256
+
+
+@dataclass(frozen=True)
 class ApiConfig:
     api_key_expiry_days: int  # counted from each deployment (AppSync allows 1 to 365)
     introspection: bool
@@ -94,6 +108,8 @@ class AlarmThresholds:
     lambda_p99_duration_share_of_timeout: float = 0.8
     dynamodb_throttled_requests: int = 1
     dynamodb_system_errors: int = 1
+    stream_iterator_age_ms: int = 60_000  # the oldest record the stream handler read was written this long before
+    stream_failed_batches: int = 1  # batches the stream handler gave up on, waiting in the failure queue
 
 
 @dataclass(frozen=True)
@@ -120,6 +136,7 @@ class EnvironmentConfig:
     monitoring: MonitoringConfig
     web_acl: WebAclConfig | None  # None: no WAF
     api_settings: ApiSettings = field(default_factory=ApiSettings)
+    events: EventsConfig = field(default_factory=EventsConfig)
 
     @property
     def parameter_path(self) -> str:

@@ -1,5 +1,6 @@
-"""The two resolver functions: queries (read-only, cannot write) and mutations, each with its own role, log group
-and only the DynamoDB actions its code makes."""
+"""The API's functions, each with its own role, log group and only the rights its code uses: the two resolver
+functions, queries (read-only, cannot write) and mutations, and the stream handler that makes the API's events
+(wired to the table's stream, the API and the bus by infra/events.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.config import FunctionsConfig
+from infra.config import EventsConfig, FunctionsConfig
 from infra.configuration import Configuration
 from infra.nag import suppress
 from infra.table import InventoryTable
 from inventory.config import (
     CONFIGURATION_MAX_AGE_VARIABLE,
+    EVENT_BUS_NAME_VARIABLE,
+    GRAPHQL_URL_VARIABLE,
     PAGE_TOKEN_SECRET_ID_VARIABLE,
     PARAMETER_PATH_VARIABLE,
 )
@@ -48,6 +51,8 @@ WRITE_ACTIONS = (
     "dynamodb:ConditionCheckItem",  # setStock checks the items a count leaves unchanged
 )
 
+STREAM_HANDLER = "resolvers.stream.handler"
+
 # AWS publishes each Powertools release's layer ARN, per region, under this public parameter.
 POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.13/{release}"
 
@@ -71,7 +76,8 @@ def metrics_namespace(environment: str) -> str:
 
 
 class ResolverFunctions(Construct):
-    """``queries``: Query.* and Item.movements (batch); ``mutations``: Mutation.*."""
+    """``queries``: Query.* and Item.movements (batch); ``mutations``: Mutation.*; ``stream`` (once
+    add_stream_handler made it): the table's stream records to events."""
 
     def __init__(
         self,
@@ -95,27 +101,30 @@ class ResolverFunctions(Construct):
             self, POWERTOOLS_LAYER_PARAMETER.format(release=pinned_powertools_release())
         )
         self._layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)
-        self._environment = {
+        self._powertools_environment = {"POWERTOOLS_SERVICE_NAME": "inventory", "POWERTOOLS_LOG_LEVEL": "INFO"}
+        resolver_environment = {
             "INVENTORY_TABLE_NAME": table.table.table_name,
             PARAMETER_PATH_VARIABLE: configuration.settings_path,
             PAGE_TOKEN_SECRET_ID_VARIABLE: configuration.page_token_secret.secret_arn,
             CONFIGURATION_MAX_AGE_VARIABLE: str(config.configuration_max_age_seconds),
             METRICS_NAMESPACE_VARIABLE: metrics_namespace(environment),
-            "POWERTOOLS_SERVICE_NAME": "inventory",
-            "POWERTOOLS_LOG_LEVEL": "INFO",
+            **self._powertools_environment,
         }
         self.queries = self._function(
             "Queries",
             handler="resolvers.handlers.queries_handler",
             description="Inventory API reads: Query.* and the batched Item.movements (read-only)",
             reserved_concurrency=config.queries_reserved_concurrency,
+            environment=resolver_environment,
         )
         self.mutations = self._function(
             "Mutations",
             handler="resolvers.handlers.mutations_handler",
             description="Inventory API writes: Mutation.*",
             reserved_concurrency=config.mutations_reserved_concurrency,
+            environment=resolver_environment,
         )
+        self.stream: lambda_.Function | None = None
 
         dynamodb_table = table.table
         index_arns = [f"{dynamodb_table.table_arn}/index/{name}" for name in table.index_names]
@@ -127,9 +136,27 @@ class ResolverFunctions(Construct):
             *(function.role for function in (self.queries, self.mutations) if function.role)
         )
 
+    def add_stream_handler(self, config: EventsConfig, *, graphql_url: str, event_bus_name: str) -> lambda_.Function:
+        """The stream handler: it reads no table, setting or secret, only the stream records it is given; what it
+        may call (the publish mutations, the bus) is granted by its caller."""
+        self.stream = self._function(
+            "Stream",
+            handler=STREAM_HANDLER,
+            description="Inventory events: every change of the table to the API's subscriptions and the event bus",
+            reserved_concurrency=None,
+            environment={
+                GRAPHQL_URL_VARIABLE: graphql_url,
+                EVENT_BUS_NAME_VARIABLE: event_bus_name,
+                **self._powertools_environment,
+            },
+            memory_mb=config.memory_mb,
+            timeout_seconds=config.timeout_seconds,
+        )
+        return self.stream
+
     @property
     def all(self) -> tuple[lambda_.Function, ...]:
-        return (self.queries, self.mutations)
+        return (self.queries, self.mutations) if self.stream is None else (self.queries, self.mutations, self.stream)
 
     @property
     def by_side(self) -> dict[Side, lambda_.Function]:
@@ -137,7 +164,15 @@ class ResolverFunctions(Construct):
         return {Side.QUERIES: self.queries, Side.MUTATIONS: self.mutations}
 
     def _function(
-        self, name: str, *, handler: str, description: str, reserved_concurrency: int | None
+        self,
+        name: str,
+        *,
+        handler: str,
+        description: str,
+        reserved_concurrency: int | None,
+        environment: dict[str, str],
+        memory_mb: int | None = None,
+        timeout_seconds: int | None = None,
     ) -> lambda_.Function:
         log_group = logs.LogGroup(
             self, f"{name}Logs", retention=self._config.log_retention, removal_policy=self._removal_policy
@@ -153,10 +188,10 @@ class ResolverFunctions(Construct):
             handler=handler,
             code=self._code,
             layers=[self._layer],
-            memory_size=self._config.memory_mb,
-            timeout=Duration.seconds(self._config.timeout_seconds),
+            memory_size=memory_mb or self._config.memory_mb,
+            timeout=Duration.seconds(timeout_seconds or self._config.timeout_seconds),
             reserved_concurrent_executions=reserved_concurrency,
-            environment=self._environment,
+            environment=environment,
             description=description,
             role=role,
             log_group=log_group,

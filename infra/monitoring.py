@@ -1,5 +1,5 @@
-"""CloudWatch alarms (to an SNS topic) on the API, the functions and the table, and a dashboard with those metrics and
-the business metrics the functions emit."""
+"""CloudWatch alarms (to an SNS topic) on the API, the functions, the table and the events' stream handler, and a
+dashboard with those metrics and the business metrics the functions emit."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import MonitoringConfig
@@ -38,6 +39,8 @@ class Monitoring(Construct):
         function_timeout: Duration,
         table: dynamodb.TableV2,
         metrics_namespace: str,
+        stream_function: lambda_.Function,
+        failure_queue: sqs.Queue,
     ) -> None:
         super().__init__(scope, construct_id)
         thresholds = config.thresholds
@@ -61,14 +64,17 @@ class Monitoring(Construct):
         self._alarm("Api5xxErrors", api_5xx, thresholds.appsync_5xx_errors, "AppSync answered with 5XX errors")
         self._alarm("ApiLatencyP99", api_p99, thresholds.appsync_p99_latency_ms, "AppSync p99 latency (ms) is high")
 
-        near_timeout_ms = function_timeout.to_milliseconds() * thresholds.lambda_p99_duration_share_of_timeout
         for function in functions:
             name = function.node.id
+            timeout = function.timeout or function_timeout
+            near_timeout_ms = timeout.to_milliseconds() * thresholds.lambda_p99_duration_share_of_timeout
             self._alarm(
                 f"{name}Errors",
                 function.metric_errors(period=PERIOD),
                 thresholds.lambda_errors,
-                f"The {name} function failed (its handler never raises: a crash or a timeout)",
+                # The resolvers answer errors instead of raising; the stream handler reports failed records and
+                # raises only when every record of a batch failed.
+                f"The {name} function failed (a crash, a timeout, or a whole batch of stream records failed)",
             )
             self._alarm(
                 f"{name}Throttles",
@@ -82,6 +88,23 @@ class Monitoring(Construct):
                 near_timeout_ms,
                 f"The {name} function's p99 duration is near its timeout",
             )
+
+        # The stream handler reports failed records instead of raising, so its Errors alarm (above) hears crashes and
+        # timeouts; falling behind shows in the iterator age, and batches given up on in the failure queue.
+        iterator_age = stream_function.metric("IteratorAge", statistic="Maximum", period=PERIOD)
+        failed_batches = failure_queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=PERIOD)
+        self._alarm(
+            "StreamIteratorAge",
+            iterator_age,
+            thresholds.stream_iterator_age_ms,
+            "The stream handler is behind: subscribers and the bus hear changes late",
+        )
+        self._alarm(
+            "StreamFailedBatches",
+            failed_batches,
+            thresholds.stream_failed_batches,
+            "The stream handler gave up on records: their events were not published (see the failure queue)",
+        )
 
         throttled = table.metric_throttled_requests_for_operations(operations=TABLE_OPERATIONS, period=PERIOD)
         system_errors = table.metric_system_errors_for_operations(operations=TABLE_OPERATIONS, period=PERIOD)
@@ -122,6 +145,10 @@ class Monitoring(Construct):
                         *(f.metric_duration(period=PERIOD, statistic="p99") for f in functions),
                     ),
                     graph("Lambda invocations", *(f.metric_invocations(period=PERIOD) for f in functions)),
+                ],
+                [
+                    graph("Stream iterator age, max (ms)", iterator_age),
+                    graph("Stream batches given up on", failed_batches),
                 ],
                 [
                     graph(

@@ -1,4 +1,5 @@
-"""The inventory API's one stack: table, configuration, functions, API, monitoring and (by config) protection."""
+"""The inventory API's one stack: table, configuration, functions, API, events, monitoring and (by config)
+protection."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from constructs import Construct
 from infra.api import AppSyncApi
 from infra.config import EnvironmentConfig
 from infra.configuration import Configuration
+from infra.events import StockEvents
 from infra.functions import ResolverFunctions, metrics_namespace
 from infra.monitoring import Monitoring
 from infra.protection import WebAcl
@@ -43,6 +45,17 @@ class InventoryStack(Stack):
             log_retention=config.functions.log_retention,
             removal_policy=config.removal_policy,
         )
+        stock_events = StockEvents(
+            self,
+            "Events",
+            config=config.events,
+            table=table,
+            functions=functions,
+            graphql_url=api.api.graphql_url,
+            graphql_api_arn=api.api.arn,
+            log_retention=config.functions.log_retention,
+            removal_policy=config.removal_policy,
+        )
         configuration.publish("table-name", table.table.table_name, "The inventory table's name")
         configuration.publish("graphql-url", api.api.graphql_url, "The inventory GraphQL API's URL")
         Monitoring(
@@ -54,6 +67,8 @@ class InventoryStack(Stack):
             function_timeout=Duration.seconds(config.functions.timeout_seconds),
             table=table.table,
             metrics_namespace=metrics_namespace(config.name),
+            stream_function=stock_events.function,
+            failure_queue=stock_events.failure_queue,
         )
         if config.web_acl is not None:
             WebAcl(self, "Protection", config=config.web_acl, api_arn=api.api.arn)
@@ -67,3 +82,9 @@ class InventoryStack(Stack):
             description="The API key: AppSync keys are their own id (send it as x-api-key)",
         )
         CfnOutput(self, "TableName", value=table.table.table_name, description="The DynamoDB table")
+        CfnOutput(
+            self,
+            "EventBusName",
+            value=stock_events.bus.event_bus_name,
+            description="The EventBridge bus of the inventory events (source inventory)",
+        )

@@ -62,7 +62,8 @@ def _index(index: Index, capacity: OnDemand | Provisioned) -> dynamodb.GlobalSec
 
 
 class InventoryTable(Construct):
-    """The single table of the API. Streams are off: nothing reads them."""
+    """The single table of the API. Its stream carries every change, the record before and after
+    (TABLE.stream_view), to the stream handler that makes the API's events (infra/events.py)."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: TableConfig, removal_policy: RemovalPolicy
@@ -74,6 +75,7 @@ class InventoryTable(Construct):
             partition_key=_string(TABLE.partition_key),
             sort_key=_string(TABLE.sort_key),
             global_secondary_indexes=[_index(index, config.capacity) for index in TABLE.indexes],
+            dynamo_stream=dynamodb.StreamViewType(TABLE.stream_view),
             time_to_live_attribute=TABLE.ttl_attribute,  # idempotency records of adjustStock expire
             billing=_billing(config.capacity),
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(

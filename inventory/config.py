@@ -13,6 +13,9 @@ PARAMETER_PATH_VARIABLE = "INVENTORY_PARAMETER_PATH"  # e.g. /inventory/prod/con
 PAGE_TOKEN_SECRET_ID_VARIABLE = "INVENTORY_PAGE_TOKEN_SECRET_ID"  # the Secrets Manager secret (ARN) signing nextToken
 CONFIGURATION_MAX_AGE_VARIABLE = "INVENTORY_CONFIGURATION_MAX_AGE_SECONDS"  # how long fetched values are reused
 DEFAULT_CONFIGURATION_MAX_AGE_SECONDS = 300
+# The stream handler (resolvers/stream.py) publishes each event to the API and to the bus these name (set by the stack).
+GRAPHQL_URL_VARIABLE = "INVENTORY_GRAPHQL_URL"
+EVENT_BUS_NAME_VARIABLE = "INVENTORY_EVENT_BUS_NAME"
 
 # The parameters under the path, each standing for the environment variable it overrides.
 PARAMETER_VARIABLES: Mapping[str, str] = {

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from graphql import GraphQLObjectType, is_object_type
+from graphql import GraphQLObjectType, ObjectTypeDefinitionNode, is_object_type, parse
 
-from infra.api import RESOLVER_CODE_PATH, SCHEMA_PATH, schema_auth
+from infra.api import PUBLISH_CODE_PATH, RESOLVER_CODE_PATH, SCHEMA_PATH, SUBSCRIPTION_CODE_PATH, schema_auth
 from infra.appsync_schema import appsync_definition
+from inventory.events import CHANNELS
 from resolvers.handlers import mutations_app, queries_app
 from tests.graphql_schema import appsync_schema
 from tests.infra.conftest import RETENTION_DAYS, Synthesized, logical_id
@@ -28,18 +29,36 @@ def _resolvers(synth: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 def _fields_needing_a_resolver() -> set[tuple[str, str]]:
-    """From schema.graphql: every Query and Mutation field, and every other field that takes arguments (AppSync
-    resolves a field without arguments from its parent object). Subscriptions are served by @aws_subscribe."""
+    """From schema.graphql: every Query, Mutation and Subscription field (a subscription's resolver sets its
+    filters), and every other field that takes arguments (AppSync resolves a field without arguments from its parent
+    object)."""
     schema = appsync_schema()
     fields = set()
     for type_name, graphql_type in schema.type_map.items():
-        if type_name.startswith("__") or not is_object_type(graphql_type) or type_name == "Subscription":
+        if type_name.startswith("__") or not is_object_type(graphql_type):
             continue
         assert isinstance(graphql_type, GraphQLObjectType)
         for field_name, field in graphql_type.fields.items():
-            if type_name in {"Query", "Mutation"} or field.args:
+            if type_name in {"Query", "Mutation", "Subscription"} or field.args:
                 fields.add((type_name, field_name))
     return fields
+
+
+def _data_source(synth: Synthesized, resolver: dict[str, Any]) -> dict[str, Any]:
+    (data_source,) = [
+        source["Properties"]
+        for source in synth.resources("AWS::AppSync::DataSource").values()
+        if source["Properties"]["Name"] == resolver["DataSourceName"]
+    ]
+    return data_source
+
+
+def _event_fields() -> set[tuple[str, str]]:
+    return {
+        (type_name, field_name)
+        for channel in CHANNELS.values()
+        for type_name, field_name in (("Mutation", channel.publish_field), ("Subscription", channel.subscription_field))
+    }
 
 
 def _function_of(synth: Synthesized, resolver: dict[str, Any]) -> str:
@@ -67,6 +86,8 @@ def test_each_resolver_runs_the_appsync_js_error_mapping_against_the_function_th
     code = RESOLVER_CODE_PATH.read_text()
     apps = {"Queries": queries_app, "Mutations": mutations_app}
     for (type_name, field_name), resolver in _resolvers(any_env).items():
+        if (type_name, field_name) in _event_fields():
+            continue
         function = _function_of(any_env, resolver)
         app = apps[function]
         batched = "MaxBatchSize" in resolver
@@ -77,6 +98,37 @@ def test_each_resolver_runs_the_appsync_js_error_mapping_against_the_function_th
         assert function == ("Mutations" if type_name == "Mutation" else "Queries")
         registry = app._batch_resolver_registry if batched else app._resolver_registry
         assert registry.find_resolver(type_name, field_name), f"{function} does not serve {type_name}.{field_name}"
+
+
+def test_the_publish_mutations_and_the_subscriptions_resolve_on_a_none_data_source(any_env: Synthesized) -> None:
+    """The publish mutations hand their argument on and the subscriptions set their filters: no function, no table."""
+    resolvers = _resolvers(any_env)
+    codes = {"Mutation": PUBLISH_CODE_PATH.read_text(), "Subscription": SUBSCRIPTION_CODE_PATH.read_text()}
+
+    assert _event_fields() == {field for field in _fields_needing_a_resolver() if field[0] == "Subscription"} | {
+        ("Mutation", name) for name in ("publishItemChanged", "publishStockMovement", "publishLowStock")
+    }
+    for type_name, field_name in _event_fields():
+        resolver = resolvers[(type_name, field_name)]
+        assert _data_source(any_env, resolver)["Type"] == "NONE"
+        assert resolver["Runtime"] == {"Name": "APPSYNC_JS", "RuntimeVersion": "1.0.0"}
+        assert resolver["Code"] == codes[type_name]
+
+
+def test_the_publish_mutations_admit_aws_iam_only_in_the_deployed_schema(any_env: Synthesized) -> None:
+    """Field directives replace the type's in AppSync: @aws_iam alone on a publish mutation shuts out the API key
+    and user pools, whatever the Mutation type admits."""
+    (_, schema) = any_env.one("AWS::AppSync::GraphQLSchema")
+    document = parse(schema["Properties"]["Definition"])
+    (mutation,) = [
+        d for d in document.definitions if isinstance(d, ObjectTypeDefinitionNode) and d.name.value == "Mutation"
+    ]
+    directives = {field.name.value: [d.name.value for d in field.directives or ()] for field in mutation.fields or ()}
+
+    for channel in CHANNELS.values():
+        assert directives[channel.publish_field] == ["aws_iam"]
+    if any_env.config.api.api_key_writes:  # the key writes every other mutation, not these
+        assert "aws_api_key" in [d.name.value for d in mutation.directives or ()]
 
 
 def test_item_movements_is_batch_invoked_with_the_configured_batch_size(any_env: Synthesized) -> None:
@@ -169,7 +221,10 @@ def test_appsync_logs_to_its_log_group_with_a_retention_and_may_write_nowhere_el
 
 
 def test_each_data_source_may_invoke_only_its_function(env: Synthesized) -> None:
-    for data_source in env.resources("AWS::AppSync::DataSource").values():
+    sources = env.resources("AWS::AppSync::DataSource").values()
+    lambda_sources = [source for source in sources if source["Properties"]["Type"] == "AWS_LAMBDA"]
+    assert len(lambda_sources) == 2
+    for data_source in lambda_sources:
         properties = data_source["Properties"]
         function_id = properties["LambdaConfig"]["LambdaFunctionArn"]["Fn::GetAtt"][0]
         role_id = properties["ServiceRoleArn"]["Fn::GetAtt"][0]

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from graphql import (
-    DirectiveNode,
     DocumentNode,
     ObjectTypeDefinitionNode,
     SchemaDefinitionNode,
@@ -22,6 +21,7 @@ from graphql.language import Visitor
 
 from devserver.authorization import DEFAULT_MODE
 from infra.appsync_schema import SCHEMA_PATH, SchemaAuth, appsync_definition, configure, writers_group
+from inventory.events import CHANNELS
 from tests.graphql_schema import APPSYNC_DECLARATIONS_PATH
 from tests.infra.conftest import Synthesized
 
@@ -75,15 +75,17 @@ def _directives(sdl: str) -> dict[str, str]:
     }
 
 
-def _field_directives(sdl: str) -> list[DirectiveNode]:
-    return [
-        directive
+def _field_directives(sdl: str) -> dict[str, list[str]]:
+    """``Type.field``: the directives of each field that has some (@aws_subscribe aside)."""
+    found = {
+        f"{d.name.value}.{field.name.value}": [
+            directive.name.value for directive in field.directives or () if directive.name.value != "aws_subscribe"
+        ]
         for d in parse(sdl).definitions
         if isinstance(d, ObjectTypeDefinitionNode)
         for field in d.fields or ()
-        for directive in field.directives or ()
-        if directive.name.value != "aws_subscribe"
-    ]
+    }
+    return {field: directives for field, directives in found.items() if directives}
 
 
 CONTRACT = SCHEMA_PATH.read_text()
@@ -168,7 +170,20 @@ def test_schema_graphql_lets_everyone_read_and_the_writers_group_write() -> None
         directives["Mutation"] == '@aws_api_key @aws_iam @aws_cognito_user_pools(cognito_groups: ["inventory-writers"])'
     )
     assert writers_group(parse(CONTRACT)) == "inventory-writers"
-    assert _field_directives(CONTRACT) == []  # no field overrides its type's rule
+    # No field overrides its type's rule, but the publish mutations: AWS IAM only (the stream handler), so neither
+    # the API key nor the writers group can make subscribers hear what did not happen.
+    assert _field_directives(CONTRACT) == {f"Mutation.{c.publish_field}": ["aws_iam"] for c in CHANNELS.values()}
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [SchemaAuth(api_key_writes=True, user_pools=True), SchemaAuth(api_key_writes=False, user_pools=False)],
+    ids=["writing-key-with-pool", "read-only-key"],
+)
+def test_every_setting_keeps_the_publish_mutations_aws_iam_only(auth: SchemaAuth) -> None:
+    rendered = appsync_definition(CONTRACT, auth)
+
+    assert _field_directives(rendered) == {f"Mutation.{c.publish_field}": ["aws_iam"] for c in CHANNELS.values()}
 
 
 def test_a_read_only_api_key_takes_aws_api_key_off_the_mutation_type_only() -> None:

@@ -29,7 +29,7 @@ def _math_alarm(synth: Synthesized, metric_name: str) -> dict[str, Any]:
 def test_every_alarm_notifies_the_alarm_topic(any_env: Synthesized) -> None:
     topic_id = any_env.one("AWS::SNS::Topic")[0]
 
-    assert len(_alarms(any_env)) == 10
+    assert len(_alarms(any_env)) == 15
     assert all(alarm["AlarmActions"] == [{"Ref": topic_id}] for alarm in _alarms(any_env))
     assert all(alarm["TreatMissingData"] == "notBreaching" for alarm in _alarms(any_env))
 
@@ -52,19 +52,43 @@ def test_appsync_5xx_errors_and_p99_latency_raise_alarms(env: Synthesized) -> No
 
 def test_lambda_errors_throttles_and_p99_duration_near_the_timeout_raise_alarms(env: Synthesized) -> None:
     thresholds = env.config.monitoring.thresholds
-    functions = [{"Ref": logical_id(env, "AWS::Lambda::Function", f"Functions/{n}")} for n in ("Queries", "Mutations")]
-    near_timeout_ms = env.config.functions.timeout_seconds * 1000 * thresholds.lambda_p99_duration_share_of_timeout
+    timeouts = {
+        "Queries": env.config.functions.timeout_seconds,
+        "Mutations": env.config.functions.timeout_seconds,
+        "Stream": env.config.events.timeout_seconds,
+    }
+    function_ids = {name: logical_id(env, "AWS::Lambda::Function", f"Functions/{name}") for name in timeouts}
 
     for metric_name, statistic, threshold in (
-        ("Errors", "Sum", thresholds.lambda_errors),
-        ("Throttles", "Sum", thresholds.lambda_throttles),
-        ("Duration", "p99", near_timeout_ms),
+        ("Errors", "Sum", lambda _: thresholds.lambda_errors),
+        ("Throttles", "Sum", lambda _: thresholds.lambda_throttles),
+        ("Duration", "p99", lambda name: timeouts[name] * 1000 * thresholds.lambda_p99_duration_share_of_timeout),
     ):
-        alarms = _simple_alarms(env, "AWS/Lambda", metric_name)
-        assert sorted((a["Dimensions"][0]["Value"] for a in alarms), key=str) == sorted(functions, key=str)
-        for alarm in alarms:
+        alarms = {a["Dimensions"][0]["Value"]["Ref"]: a for a in _simple_alarms(env, "AWS/Lambda", metric_name)}
+        assert sorted(alarms) == sorted(function_ids.values())
+        for name, function_id in function_ids.items():
+            alarm = alarms[function_id]
             assert alarm.get("Statistic", alarm.get("ExtendedStatistic")) == statistic
-            assert alarm["Threshold"] == threshold
+            assert alarm["Threshold"] == threshold(name)
+
+
+def test_the_stream_handler_falling_behind_or_giving_up_on_records_raises_alarms(env: Synthesized) -> None:
+    thresholds = env.config.monitoring.thresholds
+    stream_id = logical_id(env, "AWS::Lambda::Function", "Functions/Stream")
+    queue_id = logical_id(env, "AWS::SQS::Queue", "Events/FailedBatches")
+    (iterator_age,) = _simple_alarms(env, "AWS/Lambda", "IteratorAge")
+    (failed,) = _simple_alarms(env, "AWS/SQS", "ApproximateNumberOfMessagesVisible")
+
+    assert (iterator_age["Statistic"], iterator_age["Threshold"], iterator_age["Dimensions"]) == (
+        "Maximum",
+        thresholds.stream_iterator_age_ms,
+        [{"Name": "FunctionName", "Value": {"Ref": stream_id}}],
+    )
+    assert (failed["Statistic"], failed["Threshold"], failed["Dimensions"]) == (
+        "Maximum",
+        thresholds.stream_failed_batches,
+        [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}],
+    )
 
 
 def test_dynamodb_throttled_requests_and_system_errors_raise_alarms(env: Synthesized) -> None:

@@ -1,5 +1,7 @@
-"""The APPSYNC_JS resolver code (infra/lambda_resolver.js), run with Node against AppSync contexts and the error
-envelopes the functions really return; and a round trip through the Lambda handler between its two halves."""
+"""The APPSYNC_JS resolver code, run with Node: the Lambda resolvers' (infra/lambda_resolver.js) against AppSync
+contexts and the error envelopes the functions really return, with a round trip through the Lambda handler between
+its two halves; the publish mutations' and the subscriptions' (infra/publish_resolver.js,
+infra/subscription_resolver.js) against the events' payloads and filter arguments."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 
 import resolvers.routers
-from infra.api import RESOLVER_CODE_PATH
+from infra.api import PUBLISH_CODE_PATH, RESOLVER_CODE_PATH, SUBSCRIPTION_CODE_PATH
 from inventory.config import Settings
 from inventory.errors import (
     INTERNAL_ERROR_MESSAGE,
@@ -28,14 +30,17 @@ from inventory.errors import (
     error_envelope,
     internal_error_envelope,
 )
+from inventory.events import CHANNELS, Event, EventKind, publish_request
 from inventory.service import InventoryService
 from resolvers import handlers
 from tests.appsync import FakeLambdaContext, resolver_event
 from tests.conftest import TEST_SECRET
+from tests.graphql_schema import appsync_schema
 from tests.infra.conftest import Synthesized
 
 HARNESS = Path(__file__).resolve().parent / "appsync_js_harness.mjs"
-# @aws-appsync/utils as the harness needs it: util.error stops the handler, as in AppSync, and says what it got.
+# @aws-appsync/utils as the harness needs it: util.error stops the handler, as in AppSync, and says what it got;
+# util.transform.toSubscriptionFilter marks what it was given, and extensions methods say what they got.
 UTILS_STUB = """
 export const util = {
   error(message, type, data, info) {
@@ -43,10 +48,20 @@ export const util = {
     error.appsyncError = { message, type: type ?? null, data: data ?? null, info: info ?? null };
     throw error;
   },
+  transform: {
+    toSubscriptionFilter(filter) {
+      return { toSubscriptionFilter: filter };
+    },
+  },
+};
+export const extensions = {
+  setSubscriptionFilter(filter) {
+    globalThis.appsyncExtensions.push(['setSubscriptionFilter', filter]);
+  },
 };
 """
 # Statements the APPSYNC_JS runtime rejects (util.error replaces throw).
-UNSUPPORTED = re.compile(r"\b(try|catch|finally|throw|async|await)\b")
+UNSUPPORTED = re.compile(r"\b(try|catch|finally|throw|async|await|continue|while)\b|\+\+|--")
 EXPECTED_ERRORS: list[InventoryError] = [
     ValidationError("input.sku", "must be 1 to 64 characters long"),
     ItemNotFound("item-1"),
@@ -58,9 +73,13 @@ EXPECTED_ERRORS: list[InventoryError] = [
 ITEM = {"id": "item-1", "sku": "SKU-1", "quantity": 3, "status": "AVAILABLE"}
 
 
+RunJs = Callable[..., list[dict[str, Any]]]
+
+
 @pytest.fixture(scope="module")
-def run_js(tmp_path_factory: pytest.TempPathFactory) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
-    """Runs cases through the resolver code under Node; the code is copied as an ES module next to the stub."""
+def run_js(tmp_path_factory: pytest.TempPathFactory) -> RunJs:
+    """``run_js(cases, code=RESOLVER_CODE_PATH)``: runs cases through resolver code under Node; the code is copied as
+    an ES module next to the stub."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("Node is needed to run the APPSYNC_JS resolver code (see README: Node 20+)")
@@ -69,10 +88,10 @@ def run_js(tmp_path_factory: pytest.TempPathFactory) -> Callable[[list[dict[str,
     stub.mkdir(parents=True)
     (stub / "package.json").write_text(json.dumps({"name": "@aws-appsync/utils", "type": "module", "main": "index.js"}))
     (stub / "index.js").write_text(UTILS_STUB)
-    module = directory / "lambda_resolver.mjs"
-    shutil.copyfile(RESOLVER_CODE_PATH, module)
 
-    def run(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def run(cases: list[dict[str, Any]], code: Path = RESOLVER_CODE_PATH) -> list[dict[str, Any]]:
+        module = directory / f"{code.stem}.mjs"
+        shutil.copyfile(code, module)
         result = subprocess.run(
             [node, str(HARNESS), str(module)], input=json.dumps(cases), capture_output=True, text=True, check=False
         )
@@ -107,8 +126,9 @@ def _response(result: Any = None, error: dict[str, Any] | None = None) -> dict[s
     return {"handler": "response", "ctx": ctx}
 
 
-def test_the_code_uses_no_statement_the_appsync_js_runtime_rejects() -> None:
-    code = "\n".join(line for line in RESOLVER_CODE_PATH.read_text().splitlines() if not line.startswith("//"))
+@pytest.mark.parametrize("path", [RESOLVER_CODE_PATH, PUBLISH_CODE_PATH, SUBSCRIPTION_CODE_PATH], ids=lambda p: p.name)
+def test_the_code_uses_no_statement_the_appsync_js_runtime_rejects(path: Path) -> None:
+    code = "\n".join(line for line in path.read_text().splitlines() if not line.strip().startswith("//"))
 
     assert UNSUPPORTED.findall(code) == []
     assert re.findall(r"^export function (\w+)", code, re.MULTILINE) == ["request", "response"]
@@ -201,3 +221,85 @@ def test_a_batch_round_trip_answers_each_entry_on_its_own(
     assert outcomes[0] == {"returned": {"items": [], "nextToken": None}}
     assert outcomes[1]["error"]["type"] == "ValidationError"
     assert outcomes[1]["error"]["info"]["field"] == "limit"
+
+
+MOVEMENT = {"id": "mv-1", "itemId": "item-1", "locationId": "loc-1", "delta": -2, "reason": "SALE"}
+
+
+def test_a_publish_mutation_returns_the_event_its_argument_carries(run_js: RunJs) -> None:
+    """The stream handler's variables (publish_request) in, the GraphQL JSON out: what the subscribers receive."""
+    cases, expected = [], []
+    for kind, detail in (
+        (EventKind.ITEM_CHANGED, ITEM),
+        (EventKind.STOCK_MOVEMENT, MOVEMENT),
+        (EventKind.LOW_STOCK, ITEM),
+    ):
+        _, variables = publish_request(Event(kind, f"record-1:{kind.value}", "item-1", detail))
+        arguments = {CHANNELS[kind].publish_argument: variables["payload"]}
+        cases.append({"handler": "request", "ctx": {"args": arguments, "arguments": arguments}})
+        expected.append(detail)
+
+    requests = run_js(cases, PUBLISH_CODE_PATH)
+    responses = run_js(
+        [{"handler": "response", "ctx": {"result": r["returned"]["payload"]}} for r in requests], PUBLISH_CODE_PATH
+    )
+
+    assert [r["returned"]["payload"] for r in requests] == expected
+    assert [r["returned"] for r in responses] == expected
+
+
+def test_an_awsjson_argument_already_parsed_passes_as_it_is(run_js: RunJs) -> None:
+    (outcome,) = run_js([{"handler": "request", "ctx": {"args": {"item": ITEM}}}], PUBLISH_CODE_PATH)
+
+    assert outcome == {"returned": {"payload": ITEM}}
+
+
+def test_each_subscription_argument_given_filters_on_the_payload_field_of_its_name(run_js: RunJs) -> None:
+    cases = [
+        {"itemId": "item-1", "locationId": "loc-1"},
+        {"itemId": "item-1", "locationId": None},
+        {"locationId": "loc-1"},
+        {"category": "tools"},
+        {"id": "item-1"},
+    ]
+
+    outcomes = run_js(
+        [{"handler": "response", "ctx": {"args": args, "arguments": args}} for args in cases], SUBSCRIPTION_CODE_PATH
+    )
+
+    filters = [outcome["extensions"] for outcome in outcomes]
+    assert filters == [
+        [
+            [
+                "setSubscriptionFilter",
+                {"toSubscriptionFilter": {"itemId": {"eq": "item-1"}, "locationId": {"eq": "loc-1"}}},
+            ]
+        ],
+        [["setSubscriptionFilter", {"toSubscriptionFilter": {"itemId": {"eq": "item-1"}}}]],
+        [["setSubscriptionFilter", {"toSubscriptionFilter": {"locationId": {"eq": "loc-1"}}}]],
+        [["setSubscriptionFilter", {"toSubscriptionFilter": {"category": {"eq": "tools"}}}]],
+        [["setSubscriptionFilter", {"toSubscriptionFilter": {"id": {"eq": "item-1"}}}]],
+    ]
+    assert all(outcome["returned"] is None for outcome in outcomes)
+
+
+def test_a_subscription_without_arguments_hears_everything(run_js: RunJs) -> None:
+    outcomes = run_js(
+        [
+            {"handler": "response", "ctx": {"args": {}}},
+            {"handler": "response", "ctx": {"args": {"itemId": None, "locationId": None}}},
+            {"handler": "request", "ctx": {"args": {"itemId": "item-1"}}},
+        ],
+        SUBSCRIPTION_CODE_PATH,
+    )
+
+    assert outcomes == [{"returned": None}, {"returned": None}, {"returned": {"payload": None}}]
+
+
+def test_every_filter_argument_of_the_channels_is_a_subscription_argument_in_the_schema() -> None:
+    """The subscription code filters on each argument by the payload field of its name: CHANNELS declares them."""
+    schema = appsync_schema()
+    subscription = schema.subscription_type
+    assert subscription is not None
+    for channel in CHANNELS.values():
+        assert tuple(subscription.fields[channel.subscription_field].args) == channel.filters

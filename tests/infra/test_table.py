@@ -32,8 +32,11 @@ def test_the_table_has_the_keys_indexes_and_ttl_of_the_shared_definition(any_env
     assert properties["TimeToLiveSpecification"] == {"AttributeName": TABLE.ttl_attribute, "Enabled": True}
 
 
-def test_the_table_has_no_stream_since_nothing_reads_one(any_env: Synthesized) -> None:
-    assert "StreamSpecification" not in _table(any_env)["Properties"]
+def test_the_table_streams_every_change_with_the_record_before_and_after(any_env: Synthesized) -> None:
+    expected = create_table_request("unused")["StreamSpecification"]  # what the local server reads, too
+
+    assert _table(any_env)["Properties"]["StreamSpecification"] == {"StreamViewType": TABLE.stream_view}
+    assert expected == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
 def test_on_demand_capacity_is_capped_on_the_table_and_every_index(env: Synthesized) -> None:
