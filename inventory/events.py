@@ -66,15 +66,16 @@ def events_of(record: Mapping[str, Any], now_ms: int) -> list[Event]:
     available) are as of ``now_ms``.
     """
     change = record.get("dynamodb", {})
-    keys = deserialize(change.get("Keys", {}))
-    old, new = (deserialize(change[image]) if image in change else None for image in ("OldImage", "NewImage"))
+    sort_key = str(deserialize(change.get("Keys", {})).get("sk", ""))
+    if not (sort_key == ITEM_SK or sort_key.startswith(MOVEMENT_PREFIX)):
+        return []  # read no further: other records' images are none of the events' business
+    old, new = (_image(change[image]) if image in change else None for image in ("OldImage", "NewImage"))
     record_id = str(record["eventID"])
-    sort_key = str(keys.get("sk", ""))
-    if sort_key.startswith(MOVEMENT_PREFIX) and record.get("eventName") == "INSERT" and new is not None:
+    if sort_key.startswith(MOVEMENT_PREFIX):
+        if record.get("eventName") != "INSERT" or new is None:
+            return []
         movement = movement_from_record(new)
         return [_event(EventKind.STOCK_MOVEMENT, record_id, movement.item_id, movement_view(movement))]
-    if sort_key != ITEM_SK:
-        return []
     before, after = (None if image is None else item_from_record(image) for image in (old, new))
     current = after or before
     if current is None:
@@ -83,6 +84,23 @@ def events_of(record: Mapping[str, Any], now_ms: int) -> list[Event]:
     if after is not None and _low(before) != after.low_stock:
         events.append(_event(EventKind.LOW_STOCK, record_id, after.id, item_view(after, now_ms)))
     return events
+
+
+def _image(image: Mapping[str, Any]) -> dict[str, Any]:
+    return deserialize({name: _typed(value) for name, value in image.items()})
+
+
+def _typed(value: Any) -> Any:
+    """An attribute value, with every empty map typed. DynamoDB Local writes an empty map in a stream image as
+    ``{}`` where DynamoDB writes ``{"M": {}}`` (an item's holds at a location, or its levels, are often empty), and
+    the local server and the tests read its stream: both spellings are read as the empty map."""
+    if value == {}:
+        return {"M": {}}
+    if isinstance(value, Mapping) and isinstance(value.get("M"), Mapping):
+        return {"M": {name: _typed(entry) for name, entry in value["M"].items()}}
+    if isinstance(value, Mapping) and isinstance(value.get("L"), list):
+        return {"L": [_typed(entry) for entry in value["L"]]}
+    return value
 
 
 def _low(item: Item | None) -> bool:
