@@ -9,3 +9,8 @@ STOCK_ADJUSTED = "StockAdjusted"
 ORDERS_FULFILLED = "OrdersFulfilled"
 INSUFFICIENT_STOCK = "InsufficientStock"
 BUSINESS_METRICS = (STOCK_ADJUSTED, ORDERS_FULFILLED, INSUFFICIENT_STOCK)
+
+# The stream handler's (resolvers/stream.py), per batch: events published, and records failed (partial failures,
+# which Lambda's own Errors metric never counts; a batch that fails whole is a function error instead).
+EVENTS_PUBLISHED = "EventsPublished"
+STREAM_RECORDS_FAILED = "StreamRecordsFailed"
