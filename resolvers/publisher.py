@@ -24,13 +24,10 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from inventory.config import ConfigurationError
+from inventory.config import EVENT_BUS_NAME_VARIABLE, GRAPHQL_URL_VARIABLE, ConfigurationError
 from inventory.events import Event, bus_entry, publish_request
 
-# Set by the stack on the stream function; a name here only, read by the stack and by from_env.
-GRAPHQL_URL_VARIABLE = "INVENTORY_GRAPHQL_URL"
-EVENT_BUS_NAME_VARIABLE = "INVENTORY_EVENT_BUS_NAME"
-PUBLISH_TIMEOUT_SECONDS = 10.0  # per request: a hung connection fails its record instead of the whole batch
+PUBLISH_TIMEOUT_SECONDS = 5.0  # per request: a hung connection fails its record instead of the whole batch
 _ERROR_EXCERPT = 500  # characters of a refusal's body kept in the exception (and so in the log)
 
 

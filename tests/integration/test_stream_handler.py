@@ -19,9 +19,9 @@ import pytest
 from botocore.validate import ParamValidator
 
 import resolvers.publisher
+from inventory.config import EVENT_BUS_NAME_VARIABLE, GRAPHQL_URL_VARIABLE
 from inventory.events import CHANNELS, EventKind
 from resolvers import stream
-from resolvers.publisher import EVENT_BUS_NAME_VARIABLE, GRAPHQL_URL_VARIABLE
 from tests.appsync import FakeLambdaContext, is_error, mutate, query
 from tests.publish_mutations import published
 

@@ -11,11 +11,11 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 import resolvers.publisher
-from inventory.config import ConfigurationError
+from inventory.config import EVENT_BUS_NAME_VARIABLE, GRAPHQL_URL_VARIABLE, ConfigurationError
 from inventory.events import Event
 from resolvers import stream
 from resolvers.metrics import EVENTS_PUBLISHED, METRICS_NAMESPACE_VARIABLE, STREAM_RECORDS_FAILED
-from resolvers.publisher import EVENT_BUS_NAME_VARIABLE, GRAPHQL_URL_VARIABLE, PublishFailed, PublishSettings
+from resolvers.publisher import PublishFailed, PublishSettings
 from tests.appsync import FakeLambdaContext
 from tests.unit.test_events import item, item_change
 
