@@ -71,7 +71,7 @@ class EventsConfig:
     (parallelization factor 1), so events of one item keep their order; a failing batch is split to isolate the
     record that fails, retried a bounded number of times, then recorded in the failure queue, and the shard moves on."""
 
-    batch_size: int = 25  # records per invocation; each makes up to three publishes and one PutEvents
+    batch_size: int = 25  # records per invocation; a record makes at most two publishes and one PutEvents
     max_batching_window_seconds: int = 1  # how long Lambda gathers records before invoking: latency for fewer calls
     retry_attempts: int = 5
     max_record_age_seconds: int = 3600  # older records are not retried (the stream keeps records 24 hours)
