@@ -10,12 +10,14 @@ and an operation's dict is the result. No rule lives here.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema, OperationType
 
 from devserver.subscriptions import Subscriptions
+from inventory.events import CHANNELS
 from inventory.fields import ResolvedField
 
 Json = dict[str, Any]
@@ -35,6 +37,12 @@ def bind(schema: GraphQLSchema, fields: Iterable[ResolvedField]) -> None:
         is_root = parent in roots
         parent.fields[field.field_name].resolve = (_root if is_root else _nested)(field.operation)
         unbound.discard((field.type_name, field.field_name))
+    if schema.mutation_type is not None:
+        for channel in CHANNELS.values():  # AppSync's NONE data source: the mutation returns its argument, parsed
+            publish = schema.mutation_type.fields.get(channel.publish_field)
+            if publish is not None:
+                publish.resolve = _published(channel.publish_argument)
+                unbound.discard((schema.mutation_type.name, channel.publish_field))
     if unbound:
         names = ", ".join(sorted(f"{type_name}.{name}" for type_name, name in unbound))
         raise ValueError(f"no operation serves {names}: add it to inventory.fields.FIELDS")
@@ -58,6 +66,13 @@ def _nested(operation: Callable[..., Any]) -> Resolver:
             # An event is the published mutation response: its fields come from there, nothing runs (as on AppSync).
             return source.get(info.field_name)
         return await run(info, operation, source, arguments)
+
+    return resolve
+
+
+def _published(argument: str) -> Resolver:
+    async def resolve(_root: object, _info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+        return json.loads(arguments[argument])
 
     return resolve
 
