@@ -11,7 +11,8 @@ guarded like AppSync's endpoint.
   page.
 - Host and Origin: only requests that name the server by a loopback name reach it (devserver/loopback.py); CORS and
   websocket origins: pages served from localhost / 127.0.0.1 / [::1] on any port.
-- Subscriptions over ``graphql-transport-ws``.
+- Subscriptions over ``graphql-transport-ws`` at ``/graphql``, and over AppSync's own real-time protocol at
+  ``/graphql/realtime`` (devserver/realtime.py), both fed by one fan-out.
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ from devserver.context import Context
 from devserver.errors import request_error
 from devserver.graphiql import ASSETS_DIR, ASSETS_URL, graphiql_page
 from devserver.loopback import LOCAL_ORIGIN, LoopbackOnly
+from devserver.realtime import PATH_SUFFIX, RealtimeEndpoint
 from devserver.schema import schema
 from devserver.subscriptions import Subscriptions
 from inventory.service import InventoryService
 
 GRAPHQL_PATH = "/graphql"
+REALTIME_PATH = GRAPHQL_PATH + PATH_SUFFIX  # where Amplify looks for it, given the GraphQL URL
 MAX_BODY_BYTES = 1024 * 1024
 ACCESS = "inventory.access"  # the request scope's key for the caller's Access
 
@@ -209,6 +212,7 @@ def create_app(
     subscriptions = Subscriptions()
     authenticator = Authenticator(api_key=api_key, user_pool_secret=user_pool_secret, api_key_writes=api_key_writes)
     graphql = InventoryGraphQL(service, subscriptions, api_key, authenticator)
+    realtime = RealtimeEndpoint(schema, service, subscriptions, authenticator)
 
     async def home(request: Request) -> Response:
         return RedirectResponse(GRAPHQL_PATH)
@@ -218,6 +222,7 @@ def create_app(
             Route("/", home),
             Route(GRAPHQL_PATH, graphql),
             WebSocketRoute(GRAPHQL_PATH, graphql),
+            WebSocketRoute(REALTIME_PATH, realtime.serve),
             Mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR)),
         ],
         middleware=[

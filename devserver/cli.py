@@ -250,6 +250,7 @@ def _banner(
         f"  GraphQL:   {url}",
         f"  GraphiQL:  {url}  (open it in a browser{'; the API key is filled in' if api_key else ''})",
         f"  Websocket: ws://{HOST}:{port}/graphql  (graphql-transport-ws subscriptions)",
+        f"  Real-time: ws://{HOST}:{port}/graphql/realtime  (AppSync's protocol: Amplify, graphql-ws subprotocol)",
         f"  API key:   {key}",
         f"  Storage:   {storage.description}; table {table}{' (reset)' if arguments.reset else ''}",
     ]

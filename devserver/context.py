@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,3 +23,4 @@ class Context:
     headers: Mapping[str, str] = field(default_factory=dict)
     connection_params: Json | None = None  # the payload of a websocket's connection_init
     access: Access | None = None  # who calls, and what they may reach; None: nothing is checked (--no-auth)
+    listening: asyncio.Event | None = None  # set once a subscription of this operation listens (realtime.py)

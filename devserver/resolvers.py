@@ -82,7 +82,10 @@ def _events(field: str) -> Callable[..., AsyncIterator[Json]]:
 
     def subscribe(_root: object, info: GraphQLResolveInfo[Any], **arguments: Any) -> AsyncIterator[Json]:
         subscriptions: Subscriptions = info.context.subscriptions
-        return subscriptions.listen(field, arguments)
+        events = subscriptions.listen(field, arguments)
+        if info.context.listening is not None:
+            info.context.listening.set()
+        return events
 
     return subscribe
 

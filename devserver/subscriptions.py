@@ -70,17 +70,36 @@ class Subscriptions:
         """How many subscribers are listening on ``field`` right now."""
         return len(self._listeners[field])
 
-    async def listen(self, field: str, arguments: Mapping[str, Any]) -> AsyncIterator[Json]:
-        """The responses of the mutations that trigger ``field`` and match ``arguments``, as they happen."""
-        queue: asyncio.Queue[Json] = asyncio.Queue()
-        self._listeners[field].add(queue)
+    def listen(self, field: str, arguments: Mapping[str, Any]) -> AsyncIterator[Json]:
+        """The responses of the mutations that trigger ``field`` and match ``arguments``, as they happen. The
+        subscriber is registered by this call, not by the first wait for an event: it hears every response published
+        once this returned (AppSync's real-time protocol acknowledges a subscription then, devserver/realtime.py)."""
+        return _Listener(self._listeners[field], arguments)
+
+
+class _Listener:
+    """One subscriber: registered when made, forgotten when closed (``aclose``), even if it never waited."""
+
+    def __init__(self, listeners: set[asyncio.Queue[Json]], arguments: Mapping[str, Any]) -> None:
+        self._queue: asyncio.Queue[Json] = asyncio.Queue()
+        self._listeners, self._arguments = listeners, arguments
+        listeners.add(self._queue)
+
+    def __aiter__(self) -> _Listener:
+        return self
+
+    async def __anext__(self) -> Json:
         try:
             while True:
-                response = await queue.get()
-                if matches(response, arguments):
-                    yield response
-        finally:
-            self._listeners[field].discard(queue)
+                response = await self._queue.get()
+                if matches(response, self._arguments):
+                    return response
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def aclose(self) -> None:
+        self._listeners.discard(self._queue)
 
 
 class PublishMutations(SchemaExtension):
