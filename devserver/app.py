@@ -12,7 +12,8 @@ guarded like AppSync's endpoint.
 - Host and Origin: only requests that name the server by a loopback name reach it (devserver/loopback.py); CORS and
   websocket origins: pages served from localhost / 127.0.0.1 / [::1] on any port.
 - Subscriptions over ``graphql-transport-ws`` at ``/graphql``, and over AppSync's own real-time protocol at
-  ``/graphql/realtime`` (devserver/realtime.py), both fed by one fan-out.
+  ``/graphql/realtime`` (devserver/realtime.py), both fed by one fan-out, which the table's stream feeds while the
+  app runs (devserver/stream.py).
 """
 
 from __future__ import annotations
@@ -35,13 +36,14 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from devserver.authorization import Access, Authenticator, Refused
+from devserver.authorization import Access, Authenticator, Caller, Mode, Refused
 from devserver.context import Context
 from devserver.errors import request_error
 from devserver.graphiql import ASSETS_DIR, ASSETS_URL, graphiql_page
 from devserver.loopback import LOCAL_ORIGIN, LoopbackOnly
 from devserver.realtime import PATH_SUFFIX, RealtimeEndpoint
 from devserver.schema import schema
+from devserver.stream import TableStream, feeding
 from devserver.subscriptions import Subscriptions
 from inventory.service import InventoryService
 
@@ -206,11 +208,15 @@ def create_app(
     api_key: str | None,
     user_pool_secret: str | None = None,
     api_key_writes: bool = True,
+    stream: TableStream | None = None,
 ) -> Starlette:
     """``api_key`` None: every request is served (``--no-auth``). ``user_pool_secret``: local Cognito tokens are
-    accepted (``--auth cognito``). ``api_key_writes`` False: the key may only read, as in prod."""
+    accepted (``--auth cognito``). ``api_key_writes`` False: the key may only read, as in prod. ``stream``: the
+    table's, which feeds the subscriptions while the app runs (devserver/stream.py); without it they hear nothing."""
     subscriptions = Subscriptions()
     authenticator = Authenticator(api_key=api_key, user_pool_secret=user_pool_secret, api_key_writes=api_key_writes)
+    # The stream publishes as the Lambda stream handler does on AWS: an IAM caller, whatever auth the clients use.
+    publisher = Context(service, subscriptions, access=Access(authenticator.rules, Caller(Mode.AWS_IAM)))
     graphql = InventoryGraphQL(service, subscriptions, api_key, authenticator)
     realtime = RealtimeEndpoint(schema, service, subscriptions, authenticator)
 
@@ -236,6 +242,7 @@ def create_app(
             ),
             Middleware(BodySizeLimit),
         ],
+        lifespan=lambda _app: feeding(stream, schema, publisher),
     )
     app.state.subscriptions = subscriptions
     return app

@@ -7,7 +7,8 @@ default mode only (the API key, as infra/api.py configures it); several directiv
 ``@aws_cognito_user_pools(cognito_groups: [...])`` admits the users of any of those groups, without the argument
 every signed-in user. Credentials are checked before GraphQL runs (a wrong key or token: HTTP 401); a caller then
 reaching a field it may not access gets the error ``Unauthorized`` for that field and null in its place.
-AWS IAM (SigV4) callers are not modelled locally.
+AWS IAM (SigV4) callers are not modelled locally: only the server's own stream reader calls as IAM
+(devserver/stream.py).
 """
 
 from __future__ import annotations

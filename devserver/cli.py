@@ -25,6 +25,7 @@ from devserver.request_log import logger as request_log
 from devserver.seed import seed
 from devserver.settings import inventory_settings, local_secrets
 from devserver.storage import Storage, drop_table, dynamodb_local, endpoint, in_memory, is_on_this_machine
+from devserver.stream import TableStream
 from devserver.user_pool import DEFAULT_LIFETIME_SECONDS, mint
 from infra.appsync_schema import SCHEMA_PATH, writers_group
 from inventory.config import ConfigurationError
@@ -181,6 +182,7 @@ def serve(arguments: argparse.Namespace) -> int:
                     api_key=api_key,
                     user_pool_secret=stored.user_pool_secret if cognito else None,
                     api_key_writes=not arguments.api_key_read_only,
+                    stream=TableStream(storage.streams, storage.client, settings.table_name),
                 ),
                 host=HOST,
                 port=arguments.port,

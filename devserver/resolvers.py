@@ -25,9 +25,9 @@ Resolver = Callable[..., Awaitable[Any]]
 
 
 def bind(schema: GraphQLSchema, fields: Iterable[ResolvedField]) -> None:
-    """Give each field of ``fields`` its operation and each subscription field its events. Every root Query and
-    Mutation field must be among ``fields``, and each of ``fields`` in the schema: a gap fails at start-up, not as a
-    null in some answer."""
+    """Give each field of ``fields`` its operation, each publish mutation of ``inventory.events.CHANNELS`` its
+    payload and each subscription field its events. Every other root Query and Mutation field must be among
+    ``fields``, and each of ``fields`` in the schema: a gap fails at start-up, not as a null in some answer."""
     roots = [root for root in (schema.query_type, schema.mutation_type) if root is not None]
     unbound = {(root.name, name) for root in roots for name in root.fields}
     for field in fields:
@@ -37,12 +37,11 @@ def bind(schema: GraphQLSchema, fields: Iterable[ResolvedField]) -> None:
         is_root = parent in roots
         parent.fields[field.field_name].resolve = (_root if is_root else _nested)(field.operation)
         unbound.discard((field.type_name, field.field_name))
-    if schema.mutation_type is not None:
-        for channel in CHANNELS.values():  # AppSync's NONE data source: the mutation returns its argument, parsed
-            publish = schema.mutation_type.fields.get(channel.publish_field)
-            if publish is not None:
-                publish.resolve = _published(channel.publish_argument)
-                unbound.discard((schema.mutation_type.name, channel.publish_field))
+    mutation = schema.mutation_type
+    for channel in CHANNELS.values():
+        if mutation is not None and (publish := mutation.fields.get(channel.publish_field)) is not None:
+            publish.resolve = _published(channel.publish_argument)
+            unbound.discard((mutation.name, channel.publish_field))
     if unbound:
         names = ", ".join(sorted(f"{type_name}.{name}" for type_name, name in unbound))
         raise ValueError(f"no operation serves {names}: add it to inventory.fields.FIELDS")
@@ -71,8 +70,12 @@ def _nested(operation: Callable[..., Any]) -> Resolver:
 
 
 def _published(argument: str) -> Resolver:
+    """A publish mutation, resolved as on AppSync's NONE data source: its AWSJSON argument, parsed, is the answer
+    (then delivered by the subscriptions whose ``@aws_subscribe`` names it)."""
+
     async def resolve(_root: object, _info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
-        return json.loads(arguments[argument])
+        payload = arguments[argument]
+        return json.loads(payload) if isinstance(payload, str) else payload
 
     return resolve
 

@@ -31,16 +31,18 @@ LOCAL_CREDENTIAL = "local"
 @dataclass(frozen=True)
 class Storage:
     client: Any  # a boto3 DynamoDB client
+    streams: Any  # a boto3 DynamoDB Streams client on the same data (the local server's events read the stream)
     description: str  # what the start banner says about it
     browse: str | None = None  # how to look at the table with a DynamoDB tool, when one can
 
 
-def _client(endpoint_url: str | None, *, local_credentials: bool) -> Any:
-    """A DynamoDB client; the region from AWS_REGION / AWS_DEFAULT_REGION (us-east-1 when neither is set)."""
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+def _client(endpoint_url: str | None, *, local_credentials: bool, service: str = "dynamodb") -> Any:
+    """A DynamoDB (or ``dynamodbstreams``) client; the region from AWS_REGION / AWS_DEFAULT_REGION (us-east-1 when
+    neither is set)."""
+    region = _region()
     credential = LOCAL_CREDENTIAL if local_credentials else None
     return boto3.client(
-        "dynamodb",
+        service,  # type: ignore[call-overload]
         endpoint_url=endpoint_url,
         region_name=region,
         aws_access_key_id=credential,
@@ -62,6 +64,7 @@ def dynamodb_local(data_dir: Path, port: int | None = None) -> Iterator[Storage]
             browse += "; the port changes at every start unless fixed with --dynamodb-port N"
         yield Storage(
             _client(endpoint, local_credentials=True),
+            _client(endpoint, local_credentials=True, service="dynamodbstreams"),  # DynamoDB Local serves both
             f"Amazon DynamoDB Local on {endpoint}, data kept in {folder}",
             browse,
         )
@@ -77,9 +80,10 @@ class SerializedClient:
     an API call (``meta``, ``exceptions``, waiters used at start-up) is the wrapped client's own.
     """
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, lock: threading.Lock | None = None) -> None:
+        """``lock``: another client's, when both reach the same moto backend (DynamoDB and its streams)."""
         self._client = client
-        self._lock = threading.Lock()
+        self._lock = lock or threading.Lock()
         self._operations = frozenset(client.meta.method_to_api_mapping)
 
     def __getattr__(self, name: str) -> Any:
@@ -95,20 +99,35 @@ class SerializedClient:
         return serialized
 
 
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
 @contextlib.contextmanager
 def in_memory() -> Iterator[Storage]:
     from moto import mock_aws  # noqa: PLC0415 - only this mode needs moto, and importing it takes a second
 
     with mock_aws():
         client = SerializedClient(_client(None, local_credentials=True))
-        yield Storage(client, "in memory (moto): the data is gone when the server stops")
+        # botocore sends a stream's calls to an endpoint named after its account (<account>.streams-ddb.<region>),
+        # which moto (5.2) does not intercept; it does the service's regional name, given here explicitly.
+        streams_url = f"https://streams.dynamodb.{_region()}.amazonaws.com"
+        streams = SerializedClient(
+            _client(streams_url, local_credentials=True, service="dynamodbstreams"), client._lock
+        )
+        yield Storage(client, streams, "in memory (moto): the data is gone when the server stops")
 
 
 @contextlib.contextmanager
 def endpoint(url: str) -> Iterator[Storage]:
     # The machine's credentials when it has some (AWS itself needs them), local ones otherwise.
     has_credentials = boto3.Session().get_credentials() is not None
-    yield Storage(_client(url, local_credentials=not has_credentials), f"DynamoDB at {url}")
+    local = not has_credentials
+    yield Storage(
+        _client(url, local_credentials=local),
+        _client(url, local_credentials=local, service="dynamodbstreams"),
+        f"DynamoDB at {url}",
+    )
 
 
 def drop_table(client: Any, table_name: str) -> None:

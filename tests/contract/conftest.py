@@ -12,6 +12,7 @@ import pytest
 
 import resolvers.runtime
 from devserver.dynamodb_local import running
+from devserver.stream import TableStream
 from inventory.config import Settings
 from inventory.dynamodb import DynamoDBInventoryRepository
 from inventory.service import InventoryService
@@ -67,12 +68,24 @@ def appsync(admin_client: Any, dynamodb_endpoint: str, monkeypatch: pytest.Monke
 
 
 @pytest.fixture
-def service(admin_client: Any, dynamodb_endpoint: str) -> InventoryService:
-    """The service the local server runs, configured like the Lambda functions, on a fresh table."""
-    table = _fresh_table(admin_client)
+def table(admin_client: Any) -> str:
+    """A fresh table's name."""
+    return _fresh_table(admin_client)
+
+
+@pytest.fixture
+def service(table: str, dynamodb_endpoint: str) -> InventoryService:
+    """The service the local server runs, configured like the Lambda functions, on that table."""
     settings = Settings(table_name=table, page_token_secret=TEST_SECRET.encode())
     client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name=REGION)
     return InventoryService(DynamoDBInventoryRepository(client, table), settings)
+
+
+@pytest.fixture
+def stream(table: str, admin_client: Any, dynamodb_endpoint: str) -> TableStream:
+    """That table's stream, as the local server reads it to feed its subscriptions (``create_app(stream=...)``)."""
+    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb_endpoint, region_name=REGION)
+    return TableStream(streams, admin_client, table)
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from devserver.cli import main
 from devserver.context import Context
 from devserver.schema import schema
 from devserver.settings import FILE_NAME, local_secrets
+from devserver.stream import TableStream
 from devserver.subscriptions import Subscriptions
 from inventory import operations
 from inventory.service import InventoryService
@@ -46,14 +47,17 @@ def _token(*groups: str, secret: str = SECRET, **options: Any) -> str:
     return user_pool.mint(secret, username="alice", groups=groups, **options)
 
 
-def _app(service: InventoryService, *, api_key_writes: bool = True, cognito: bool = True) -> TestClient:
-    app = create_app(service, api_key=KEY, user_pool_secret=SECRET if cognito else None, api_key_writes=api_key_writes)
+def _app(
+    service: InventoryService, *, api_key_writes: bool = True, cognito: bool = True, stream: TableStream | None = None
+) -> TestClient:
+    secret = SECRET if cognito else None
+    app = create_app(service, api_key=KEY, user_pool_secret=secret, api_key_writes=api_key_writes, stream=stream)
     return TestClient(app, base_url="http://127.0.0.1:4000")
 
 
 @pytest.fixture
-def client(service: InventoryService) -> Iterator[TestClient]:
-    with _app(service) as test_client:
+def client(service: InventoryService, stream: TableStream) -> Iterator[TestClient]:
+    with _app(service, stream=stream) as test_client:
         yield test_client
 
 

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
 
+from devserver.stream import TableStream, feeding
 from inventory.errors import INTERNAL_ERROR_MESSAGE
+from inventory.events import CHANNELS, events_of
 from inventory.service import InventoryService
 from tests.contract.appsync_model import AppSyncModel
+from tests.contract.conftest import REGION
 from tests.contract.examples import document
 from tests.contract.mirror import Mirror
 from tests.contract.scenario import Answers, Json, Step, data, run
@@ -259,7 +264,10 @@ def test_an_unexpected_failure_answers_internal_error_alike_and_tells_nothing(
     assert error["errorInfo"] is None
 
 
-# Subscriptions: AppSync sends a triggering mutation's response to each subscriber whose arguments match.
+# Subscriptions, fed from the data: each side's table stream, read by the same TableStream, makes events
+# (inventory.events), whose publish mutation's response goes to each subscriber whose arguments match. The model has no
+# stream handler of its own: it reads its table's stream here and delivers each event as AppSync delivers a publish
+# mutation's response (a NONE data source answers the payload), so both sides go from the data to the subscriber.
 
 ITEM_CHANGED, STOCK_MOVED = document("on-item-changed"), document("on-stock-movement")
 PARTIAL_ADJUST = """
@@ -329,10 +337,13 @@ MUTATIONS: list[Step] = [
 ]
 
 
-async def _mirror_events(mirror: Mirror, expected_counts: list[int]) -> tuple[list[tuple[str, Json]], list[list[Json]]]:
+async def _mirror_events(
+    mirror: Mirror, stream: TableStream, expected_counts: list[int]
+) -> tuple[list[tuple[str, Json]], list[list[Json]]]:
     answers: Answers = {"first": await mirror.execute(CREATE, _new_item("SKU-1", quantity=1))}
     first = answers["first"]["data"]["createItem"]["id"]
     async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(feeding(stream, mirror.schema, mirror.context))
         inboxes = [
             await stack.enter_async_context(mirror.subscribed(doc, variables))
             for _, doc, variables in _subscribers(first)
@@ -340,42 +351,49 @@ async def _mirror_events(mirror: Mirror, expected_counts: list[int]) -> tuple[li
         for step in MUTATIONS:
             answers[step.label] = await mirror.execute(step.document, step.variables(answers))
         for inbox, count in zip(inboxes, expected_counts, strict=True):
-            for _ in range(200):
+            for _ in range(3000):  # a bound: events come a stream poll (0.15 s) after the change
                 if len(inbox) >= count:
                     break
                 await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)  # an event too many would arrive by now
+        await asyncio.sleep(1)  # an event too many would arrive by now
         return list(answers.items()), [list(inbox) for inbox in inboxes]
 
 
-async def _model_events(appsync: AppSyncModel) -> tuple[list[tuple[str, Json]], list[list[Json]]]:
+async def _model_events(appsync: AppSyncModel, stream: TableStream) -> tuple[list[tuple[str, Json]], list[list[Json]]]:
     answers: Answers = {"first": await appsync.execute(CREATE, _new_item("SKU-1", quantity=1))}
     first = answers["first"]["data"]["createItem"]["id"]
     subscribers = _subscribers(first)
     inboxes: list[list[Json]] = [[] for _ in subscribers]
+    stream.start()
     for step in MUTATIONS:
-        answer = answers[step.label] = await appsync.execute(step.document, step.variables(answers))
-        for mutation, response in (answer["data"] or {}).items():
-            if response is None:
-                continue
+        answers[step.label] = await appsync.execute(step.document, step.variables(answers))
+        for event in (event for record in stream.read() for event in events_of(record, 0)):
+            published = CHANNELS[event.kind].publish_field
             for inbox, (_, doc, variables) in zip(inboxes, subscribers, strict=True):
-                inbox.extend(await appsync.subscription_events(doc, variables, mutation, response))
+                inbox.extend(await appsync.subscription_events(doc, variables, published, event.detail))
     return list(answers.items()), inboxes
 
 
-def test_subscribers_hear_what_appsync_would_send_them(appsync: AppSyncModel, mirror: Mirror) -> None:
-    expected_answers, expected_events = asyncio.run(_model_events(appsync))
-    actual_answers, actual_events = asyncio.run(_mirror_events(mirror, [len(events) for events in expected_events]))
+def test_subscribers_hear_what_appsync_would_send_them(
+    appsync: AppSyncModel, mirror: Mirror, stream: TableStream, admin_client: Any, dynamodb_endpoint: str
+) -> None:
+    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb_endpoint, region_name=REGION)
+    model_stream = TableStream(streams, admin_client, os.environ["INVENTORY_TABLE_NAME"])  # the model's table
+    expected_answers, expected_events = asyncio.run(_model_events(appsync, model_stream))
+    expected_counts = [len(events) for events in expected_events]
+    actual_answers, actual_events = asyncio.run(_mirror_events(mirror, stream, expected_counts))
     expected = by_shape({"answers": expected_answers, "events": expected_events})
     actual = by_shape({"answers": actual_answers, "events": actual_events})
     assert actual["answers"] == expected["answers"]
     for (label, _, _), want, got in zip(_subscribers("first"), expected["events"], actual["events"], strict=True):
         assert got == want, f"subscriber {label!r}"
     counts = {label: len(events) for (label, _, _), events in zip(_subscribers("first"), expected_events, strict=True)}
+    # Every change is heard, whatever made it: the second item's creation (and its initial stock), the order, the
+    # update and the deletion included, and whatever the mutation selected (the partial adjustment).
     assert counts == {
         "stock of the first item": 2,
         "stock of another item": 0,
-        "all stock": 3,
-        "first item changed": 1,
-        "any item changed": 3,
+        "all stock": 5,
+        "first item changed": 3,
+        "any item changed": 7,
     }

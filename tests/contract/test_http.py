@@ -15,6 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from devserver.app import MAX_BODY_BYTES, create_app
 from devserver.seed import CATALOGUE, STORE, STORE_STOCK, seed
+from devserver.stream import TableStream
 from inventory import operations
 from inventory.service import InventoryService
 from tests.contract.examples import document
@@ -25,8 +26,9 @@ SMALL_QUERY = "query { listItems(limit: 1) { items { sku } } }"
 
 
 @pytest.fixture
-def client(service: InventoryService) -> Iterator[TestClient]:
-    with TestClient(create_app(service, api_key=KEY), base_url="http://127.0.0.1:4000") as test_client:
+def client(service: InventoryService, stream: TableStream) -> Iterator[TestClient]:
+    app = create_app(service, api_key=KEY, stream=stream)
+    with TestClient(app, base_url="http://127.0.0.1:4000") as test_client:
         yield test_client
 
 
@@ -289,7 +291,7 @@ def test_a_websocket_from_another_origin_is_refused(client: TestClient) -> None:
         socket.receive_json()
 
 
-def test_a_subscription_hears_a_mutation_sent_over_http(client: TestClient, service: InventoryService) -> None:
+def test_a_subscription_hears_a_change_made_over_http(client: TestClient, service: InventoryService) -> None:
     item = operations.create_item(service, {"input": {"sku": "S-1", "name": "n", "category": "c", "price": 1}})
     subscriptions = client.app.state.subscriptions  # type: ignore[attr-defined]
     with _websocket(client) as socket:
