@@ -4,9 +4,21 @@ the mirror (GraphiQL), each with sample variables that fit it."""
 from __future__ import annotations
 
 import pytest
-from graphql import FieldNode, GraphQLObjectType, GraphQLSchema, OperationType, SelectionSetNode, parse, validate
+from graphql import (
+    FieldNode,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    parse,
+    validate,
+)
 
 from devserver.schema import schema
+from inventory import operations
+from inventory.events import CHANNELS, Event, EventKind, publish_request
+from inventory.service import InventoryService
 from tests.contract.examples import Example, examples
 from tests.graphql_schema import appsync_schema
 
@@ -25,7 +37,9 @@ def _root_fields(graphql_schema: GraphQLSchema) -> set[str]:
 
 def test_every_query_mutation_and_subscription_has_an_example() -> None:
     covered = {f"{ROOTS[e.operation.operation]}.{field}" for e in examples().values() for field in e.root_fields}
-    assert covered == _root_fields(CONTRACT)
+    # The publish mutations are for the stream handler (AWS IAM only): no client can send them.
+    published = {f"Mutation.{channel.publish_field}" for channel in CHANNELS.values()}
+    assert covered == _root_fields(CONTRACT) - published
 
 
 def test_item_movements_has_an_example() -> None:
@@ -54,17 +68,22 @@ def _selected(selection_set: SelectionSetNode | None) -> set[str]:
     }
 
 
-def test_the_mutation_examples_select_every_field_their_subscribers_ask_for() -> None:
-    # On AppSync a subscriber receives only the fields the triggering mutation selected: the others are null.
+def test_the_publish_mutations_select_every_field_the_subscription_examples_ask_for(service: InventoryService) -> None:
+    # On AppSync a subscriber receives only the fields the publish mutation selected: the others are null.
+    item = operations.create_item(
+        service, {"input": {"sku": "EX-1", "name": "n", "category": "c", "price": 1, "quantity": 2}}
+    )
+    movement = operations.adjust_stock(
+        service, {"input": {"itemId": item["id"], "delta": 1, "reason": "RECEIVED", "idempotencyKey": "ex-1"}}
+    )
+    details = {EventKind.ITEM_CHANGED: item, EventKind.LOW_STOCK: item, EventKind.STOCK_MOVEMENT: movement}
     by_field = {field: e for e in examples().values() for field in e.root_fields}
-    for subscription in ("onItemChanged", "onStockMovement"):
-        (asked_node,) = by_field[subscription].operation.selection_set.selections
+    for kind, channel in CHANNELS.items():
+        (asked_node,) = by_field[channel.subscription_field].operation.selection_set.selections
         assert isinstance(asked_node, FieldNode)
-        asked = _selected(asked_node.selection_set)
-        field = CONTRACT.subscription_type.fields[subscription]  # type: ignore[union-attr]
-        assert field.ast_node is not None
-        (directive,) = [d for d in field.ast_node.directives if d.name.value == "aws_subscribe"]
-        for mutation in [value.value for value in directive.arguments[0].value.values]:
-            (given_node,) = by_field[mutation].operation.selection_set.selections
-            assert isinstance(given_node, FieldNode)
-            assert asked <= _selected(given_node.selection_set), (subscription, mutation)
+        document, _ = publish_request(Event(kind, "e", item["id"], details[kind]))
+        (operation,) = parse(document).definitions
+        assert isinstance(operation, OperationDefinitionNode)
+        (given_node,) = operation.selection_set.selections
+        assert isinstance(given_node, FieldNode)
+        assert _selected(asked_node.selection_set) <= _selected(given_node.selection_set), kind

@@ -19,6 +19,7 @@ from devserver.schema import schema
 from inventory import limits, operations
 from inventory.config import Settings
 from inventory.dynamodb import DynamoDBInventoryRepository
+from inventory.events import CHANNELS
 from inventory.fields import FIELDS
 from inventory.service import InventoryService
 from inventory.table import ensure_table
@@ -115,8 +116,10 @@ def test_depth_counts_fields_not_fragments() -> None:
 
 
 def test_the_fields_with_a_resolver_are_the_ones_the_stack_gives_one() -> None:
-    # infra/api.py gives a resolver to each field of FIELDS (tests/infra/test_api.py checks the synthesized stack).
-    assert resolver_fields(schema._schema) == {(field.type_name, field.field_name) for field in FIELDS}
+    # infra/api.py gives a resolver to each field of FIELDS and to each publish mutation (a NONE data source), which
+    # AppSync counts alike (tests/infra/test_api.py checks the synthesized stack).
+    published = {("Mutation", channel.publish_field) for channel in CHANNELS.values()}
+    assert resolver_fields(schema._schema) == {(field.type_name, field.field_name) for field in FIELDS} | published
 
 
 def test_the_stack_sets_the_limits_the_server_enforces() -> None:

@@ -32,6 +32,7 @@ from graphql.language import Visitor
 
 from devserver.schema import schema
 from devserver.subscriptions import triggers
+from inventory.events import CHANNELS
 from tests.contract.appsync_model import subscription_triggers
 from tests.graphql_schema import SCHEMA_PATH, appsync_schema
 
@@ -150,7 +151,4 @@ def test_subscriptions_fire_on_the_mutations_of_aws_subscribe() -> None:
         for field in schema._schema.subscription_type.fields  # type: ignore[union-attr]
     }
     assert by_subscription == subscription_triggers(appsync_schema())
-    assert by_subscription == {
-        "onItemChanged": ["createItem", "updateItem", "deleteItem"],
-        "onStockMovement": ["adjustStock"],
-    }
+    assert by_subscription == {channel.subscription_field: [channel.publish_field] for channel in CHANNELS.values()}
