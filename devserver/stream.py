@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import strawberry
 
@@ -75,8 +75,11 @@ class TableStream:
         """The records written since the last read, shard by shard, parents first."""
         self._discover()
         records: list[Record] = []
-        for shard in self._readable():
-            records.extend(self._read(shard))
+        read: set[str] = set()
+        while unread := [shard_id for shard_id in self._readable() if shard_id not in read]:
+            for shard_id in unread:  # a parent read through in this pass lets its children be read in the next
+                read.add(shard_id)
+                records.extend(self._read(shard_id))
         return records
 
     def _discover(self) -> None:
@@ -90,7 +93,7 @@ class TableStream:
             start = {"ExclusiveStartShardId": description["LastEvaluatedShardId"]}
 
     def _readable(self) -> list[str]:
-        """Open shards whose parent, if the stream still lists it, is read through (a child waits a poll)."""
+        """Open shards whose parent, if the stream still lists it, is read through."""
         return [
             shard_id
             for shard_id, shard in self._shards.items()
@@ -111,8 +114,7 @@ class TableStream:
         records: list[Record] = [_repaired(record) for record in page.get("Records", [])]
         if records:
             shard.after = records[-1]["dynamodb"]["SequenceNumber"]
-        elif page.get("NextShardIterator") is None:
-            shard.closed = True
+        shard.closed = page.get("NextShardIterator") is None  # a closed shard's last page has no next iterator
         return records
 
 
@@ -152,7 +154,11 @@ def publisher(schema: strawberry.Schema, context: Context) -> Publish:
     return publish
 
 
-async def deliver(stream: TableStream, publish: Publish, poll_seconds: float = POLL_SECONDS) -> None:
+class Changes(Protocol):
+    def read(self) -> list[Record]: ...
+
+
+async def deliver(stream: Changes, publish: Publish, poll_seconds: float = POLL_SECONDS) -> None:
     """Until cancelled: every ``poll_seconds``, the events of the records written since the last poll, published in
     the stream's order. A failure is logged and the server goes on: a record whose events cannot be made or
     published is skipped (on AWS it would be retried, then sent to the failure destination), a read that failed is
