@@ -111,34 +111,11 @@ class TableStream:
         )
         iterator = self.streams.get_shard_iterator(StreamArn=self._arn, ShardId=shard_id, **position)["ShardIterator"]
         page = self.streams.get_records(ShardIterator=iterator, Limit=PAGE)
-        records: list[Record] = [_repaired(record) for record in page.get("Records", [])]
+        records: list[Record] = page.get("Records", [])
         if records:
             shard.after = records[-1]["dynamodb"]["SequenceNumber"]
         shard.closed = page.get("NextShardIterator") is None  # a closed shard's last page has no next iterator
         return records
-
-
-def _repaired(record: Record) -> Record:
-    """``record`` as DynamoDB Streams writes it. DynamoDB Local (3.x) writes an empty map nested in a stream image
-    as ``{}`` instead of ``{"M": {}}`` (an item's level without holds), which no DynamoDB JSON reader takes; the
-    table itself answers ``{"M": {}}``. Only empty maps are nested empty in our records, so ``{}`` is read as one."""
-    change = record.get("dynamodb", {})
-    images = {name: _typed_map(change[name]) for name in ("OldImage", "NewImage") if name in change}
-    return {**record, "dynamodb": {**change, **images}} if images else record
-
-
-def _typed_map(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _typed(value) for name, value in attributes.items()}
-
-
-def _typed(value: Any) -> Any:
-    if value == {}:
-        return {"M": {}}
-    if isinstance(value, Mapping) and "M" in value:
-        return {"M": _typed_map(value["M"])}
-    if isinstance(value, Mapping) and "L" in value:
-        return {"L": [_typed(element) for element in value["L"]]}
-    return value
 
 
 def publisher(schema: strawberry.Schema, context: Context) -> Publish:

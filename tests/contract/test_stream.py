@@ -130,21 +130,6 @@ def test_a_table_without_a_stream_is_told() -> None:
         TableStream(FakeStreams(), FakeTable(streaming=False), "inventory").start()
 
 
-def test_an_empty_map_in_a_dynamodb_local_image_is_read_as_a_map() -> None:
-    streams = FakeStreams()
-    streams.open("a")
-    stream = TableStream(streams, FakeTable(), "inventory")
-    stream.start()
-    streams.write("a", "r")
-    image = {"levels": {"M": {"MAIN": {"M": {"holds": {}, "onHand": {"N": "1"}}}}}, "tags": {"L": [{}]}}
-    streams.shards["a"].records[-1]["dynamodb"]["NewImage"] = image
-    (record,) = stream.read()
-    assert record["dynamodb"]["NewImage"] == {
-        "levels": {"M": {"MAIN": {"M": {"holds": {"M": {}}, "onHand": {"N": "1"}}}}},
-        "tags": {"L": [{"M": {}}]},
-    }
-
-
 class _OneBatch:
     """A stream that gives one batch, then nothing; the second read fails once, as a network error would."""
 
