@@ -1,9 +1,9 @@
 """AppSync's real-time protocol on the local server (devserver/realtime.py), as real clients speak it: the
 ``websockets`` library following AWS's guide message by message, and AWS Amplify's own GraphQL client in Node.
 
-The server runs in this process (uvicorn on a free port), so that a test can hand the subscribers an event the way
-the stream publishes it: the publish mutation of inventory/events.py, executed on the server's schema as an IAM
-caller (IAM is not a credential the local server takes over HTTP)."""
+The server runs in this process (uvicorn on a free port) with its stream reader, so that a sale made over HTTP is
+heard as on AppSync: from the table's stream, through the publish mutation. A test waits for what the stream has
+published (a spy on the server's fan-out), never for a fixed time."""
 
 from __future__ import annotations
 
@@ -30,10 +30,7 @@ from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection
 
 from devserver.app import create_app
-from devserver.authorization import Access, Caller, FieldRules, Mode
-from devserver.context import Context
-from devserver.schema import schema
-from inventory.events import Event, EventKind, publish_request
+from devserver.stream import TableStream
 from inventory.service import InventoryService
 from tests.contract.server import ServerProcess
 
@@ -52,6 +49,7 @@ class LiveServer:
     service: InventoryService
     loop: asyncio.AbstractEventLoop
     port: int
+    published: list[Json]  # every payload the server's stream published, in order
 
     @property
     def graphql_url(self) -> str:
@@ -62,10 +60,15 @@ class LiveServer:
         return f"ws://127.0.0.1:{self.port}/graphql/realtime?header={_b64(header)}&payload={_b64({})}"
 
     def create_item(self, name: str) -> str:
-        """A new item with 10 units: its id."""
+        """A new item with 10 units, once the stream has published its initial stock (so that no subscriber started
+        afterwards hears it): its id."""
         query = "mutation($input: CreateItemInput!) { createItem(input: $input) { id } }"
         new = {"sku": f"RT-{uuid.uuid4().hex[:8].upper()}", "name": name, "category": "tools", "price": 9.5}
         created: str = self.post(query, {"input": {**new, "quantity": 10}})["data"]["createItem"]["id"]
+        deadline = time.monotonic() + WAIT
+        while not any(response.get("itemId") == created for response in self.published):  # its RECEIVED movement
+            assert time.monotonic() < deadline, "the stream never published the new item's initial stock"
+            time.sleep(0.02)
         return created
 
     def sell(self, item_id: str, quantity: int) -> Json:
@@ -87,15 +90,6 @@ class LiveServer:
         assert "errors" not in answer, answer
         return answer
 
-    def publish(self, movement: Json) -> None:
-        """What the stream does with the sale's record: publishStockMovement, as an IAM caller (see the module)."""
-        document, variables = publish_request(Event(EventKind.STOCK_MOVEMENT, "test", movement["itemId"], movement))
-        access = Access(FieldRules.of_contract(api_key_writes=True), Caller(Mode.AWS_IAM))
-        context = Context(self.service, self.app.state.subscriptions, access=access)
-        run = schema.execute(document, variable_values=variables, context_value=context)
-        result = asyncio.run_coroutine_threadsafe(run, self.loop).result(WAIT)
-        assert result.errors is None and result.data == {"publishStockMovement": movement}
-
     def listening(self) -> int:
         count: int = self.app.state.subscriptions.listening("onStockMovement")
         return count
@@ -113,11 +107,19 @@ def _b64(value: Json) -> str:
 
 
 @pytest.fixture
-def live(service: InventoryService) -> Iterator[LiveServer]:
-    app = create_app(service, api_key=KEY)
+def live(service: InventoryService, stream: TableStream) -> Iterator[LiveServer]:
+    app = create_app(service, api_key=KEY, stream=stream)
+    published: list[Json] = []
+    fan_out = app.state.subscriptions.publish
+
+    def spy(fields: Any, response: Json) -> None:
+        published.append(response)
+        fan_out(fields, response)
+
+    app.state.subscriptions.publish = spy
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_until_complete, args=(server.serve(sockets=[listener]),), daemon=True)
     thread.start()
@@ -126,7 +128,7 @@ def live(service: InventoryService) -> Iterator[LiveServer]:
         assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
         time.sleep(0.02)
     try:
-        yield LiveServer(app, service, loop, listener.getsockname()[1])
+        yield LiveServer(app, service, loop, listener.getsockname()[1], published)
     finally:
         server.should_exit = True
         thread.join(WAIT)
@@ -181,9 +183,8 @@ def test_a_subscriber_hears_a_sale_of_its_item_only_until_it_stops(live: LiveSer
         await connection.send(_start("sub-1", ON_STOCK_MOVEMENT, {"itemId": item_id}))
         assert await _receive(connection) == {"type": "start_ack", "id": "sub-1"}
         assert live.listening() == 1  # acknowledged: it hears every event from now on
-        await asyncio.to_thread(live.publish, await asyncio.to_thread(live.sell, other, 1))  # another item: not heard
+        await asyncio.to_thread(live.sell, other, 1)  # another item: not heard
         sale = await asyncio.to_thread(live.sell, item_id, 2)
-        await asyncio.to_thread(live.publish, sale)
         event = await _receive(connection)
         assert event == {"type": "data", "id": "sub-1", "payload": {"data": {"onStockMovement": sale}}}
         assert (sale["delta"], sale["quantityAfter"], sale["reason"]) == (-2, 8, "SOLD")
@@ -209,7 +210,7 @@ def test_the_same_event_reaches_graphql_transport_ws_subscribers_alike(live: Liv
         subscribe = {"query": ON_STOCK_MOVEMENT, "variables": {"itemId": item_id}}
         await transport_ws.send(json.dumps({"id": "tws", "type": "subscribe", "payload": subscribe}))
         await asyncio.to_thread(live.wait_for_subscribers, "onStockMovement", 2)
-        await asyncio.to_thread(live.publish, await asyncio.to_thread(live.sell, item_id, 1))
+        await asyncio.to_thread(live.sell, item_id, 1)
         heard_realtime, heard_transport_ws = await _receive(realtime), await _receive(transport_ws)
         assert heard_realtime["payload"] == heard_transport_ws["payload"]
         await realtime.close()
@@ -355,8 +356,7 @@ def test_aws_amplify_graphql_client_hears_a_sale(live: LiveServer, item_id: str)
         }
         assert steps.get(timeout=WAIT) == {"step": "acknowledged"}
         assert live.listening() == 1
-        sale = live.sell(item_id, 3)
-        live.publish(sale)
+        sale = live.sell(item_id, 3)  # heard from the table's stream, as on AppSync
         assert steps.get(timeout=WAIT) == {"step": "data", "data": {"onStockMovement": sale}}
         assert process.wait(WAIT) == 0
     finally:
