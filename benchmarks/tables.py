@@ -1,8 +1,10 @@
-"""Plain-text tables for the benchmarks' output."""
+"""Plain text for the benchmarks' output: tables, counts of things, the invariant violations found."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+
+SHOWN_VIOLATIONS = 20
 
 
 def print_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[str]], align: str) -> None:
@@ -25,3 +27,11 @@ def print_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[str]
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def print_violations(violations: Sequence[str]) -> None:
+    """The first SHOWN_VIOLATIONS, one a line, then how many more there are."""
+    for line in violations[:SHOWN_VIOLATIONS]:
+        print(f"  VIOLATION {line}")
+    if len(violations) > SHOWN_VIOLATIONS:
+        print(f"  ... and {len(violations) - SHOWN_VIOLATIONS} more")

@@ -17,5 +17,6 @@ makes it exit 1.
 
 Modules: ``meter`` (TransactWriteItems attempts by operation), ``clients`` (a Lambda container per thread, the
 clients' requests, the ledger of what they were told), ``invariants`` (the check, pure), ``run`` (one run),
-``report`` (figures and verdict).
+``report`` (figures and verdict). Shared with the load test: ``benchmarks.driver`` (the client threads) and
+``benchmarks.outcomes`` (a request's outcome, percentiles).
 """

@@ -5,13 +5,12 @@ invariant violation), 2 on wrong arguments."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
 
 from benchmarks.contention.report import print_report, verdict
 from benchmarks.contention.run import ContentionSettings, run_contention
+from benchmarks.signals import unwind_on_termination
 from benchmarks.tables import plural
 
 
@@ -35,17 +34,12 @@ def parse_settings(argv: Sequence[str] | None) -> ContentionSettings:
 def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_settings(argv)
     # A termination unwinds like Ctrl-C, so that DynamoDB Local is stopped whichever way this ends.
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _exit_on_signal)
+    unwind_on_termination()
     print(f"Contention: {plural(settings.clients, 'client')} on one item for {settings.seconds:g} s", flush=True)
     report = run_contention(settings)
     result = verdict(report)
     print_report(report, result)
     return 0 if result.passed else 1
-
-
-def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

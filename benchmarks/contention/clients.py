@@ -18,15 +18,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from appsync_events import FakeLambdaContext, batch_event, resolver_event
 from benchmarks.contention.meter import CallMeter
-from benchmarks.load.client import Outcome
+from benchmarks.outcomes import Outcome, Sample
 from resolvers import routers
 from resolvers.runtime import build_app
 
 Json = dict[str, Any]
-Sample = tuple[str, Outcome]  # an operation's name and how it went
 
 CONTEXT = cast(LambdaContext, FakeLambdaContext(function_name="inventory-contention"))
-INTERNAL_ERROR = "InternalError"
 # The refusals a correct API gives under this load; any other errorType fails the run.
 EXPECTED_REFUSALS: dict[str, frozenset[str]] = {
     "reserveStock": frozenset({"InsufficientStock"}),

@@ -9,15 +9,14 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from benchmarks.contention.clients import EXPECTED_REFUSALS, INTERNAL_ERROR
+from benchmarks.contention.clients import EXPECTED_REFUSALS
 from benchmarks.contention.meter import CONDITION_FAILED, CONFLICT, OTHER
 from benchmarks.contention.run import ContentionReport
-from benchmarks.load.report import percentile
-from benchmarks.tables import plural, print_table
+from benchmarks.outcomes import INTERNAL_ERROR, percentile, unexpected_errors
+from benchmarks.tables import plural, print_table, print_violations
 
 ALL = "all writes"
 WRITES = ("reserveStock", "commitReservation", "releaseReservation", "fulfillOrder", "adjustStock")
-SHOWN_VIOLATIONS = 20
 
 
 @dataclass(frozen=True)
@@ -33,10 +32,7 @@ class Verdict:
 
 
 def verdict(report: ContentionReport) -> Verdict:
-    unexpected: Counter[str] = Counter()
-    for operation, outcome in report.samples:
-        if outcome.error_type is not None and outcome.error_type not in EXPECTED_REFUSALS.get(operation, ()):
-            unexpected[outcome.error_type] += 1
+    unexpected = unexpected_errors(report.samples, EXPECTED_REFUSALS)
     return Verdict(unexpected[INTERNAL_ERROR], unexpected, report.violations, report.failure)
 
 
@@ -140,10 +136,7 @@ def print_figures(report: ContentionReport, result: Verdict) -> None:
             " sold, reserved = the ACTIVE reservations' units <= onHand at every location (also during the run):"
             f" {len(result.violations)} violations."
         )
-    for line in result.violations[:SHOWN_VIOLATIONS]:
-        print(f"  VIOLATION {line}")
-    if len(result.violations) > SHOWN_VIOLATIONS:
-        print(f"  ... and {len(result.violations) - SHOWN_VIOLATIONS} more")
+    print_violations(result.violations)
 
 
 def _paragraph(text: str) -> None:

@@ -9,17 +9,17 @@ import logging
 import os
 import random
 import secrets
-import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from benchmarks.contention.clients import Client, Container, Held, Json, Ledger, Receiver, Sample, Shopper
+from benchmarks.contention.clients import Client, Container, Held, Json, Ledger, Receiver, Shopper
 from benchmarks.contention.invariants import Final, Totals, totals, violations
 from benchmarks.contention.meter import CallMeter
+from benchmarks.driver import Turn, drive
 from benchmarks.environment import FAKE_AWS, SERVICE_ENV
+from benchmarks.outcomes import Sample
 from devserver import dynamodb_local
 from inventory.model import MAIN_LOCATION_ID
 from inventory.table import ensure_table
@@ -29,7 +29,6 @@ MAX_CLIENTS = 64
 MAX_SECONDS = 600.0
 INITIAL_STOCK = 50  # at each location
 MAX_MOVEMENT_PAGES = 10_000  # of 100, in the check: far more than a run can write, yet a bound
-JOIN_GRACE_SECONDS = 60.0  # past the deadline, for requests in flight
 
 
 @dataclass(frozen=True)
@@ -149,41 +148,16 @@ def _set_up(container: Container, ledger: Ledger) -> tuple[Json, list[str]]:
 def _drive(
     meter: CallMeter, report: ContentionReport, item_id: str, location_ids: list[str]
 ) -> tuple[float, list[Sample]]:
-    """The clients, released together, each sending one request after another until the deadline: client 0
-    receives stock, the others buy."""
-    clients = report.settings.clients
-    start = threading.Barrier(clients + 1, timeout=JOIN_GRACE_SECONDS)
-    deadline = [0.0]
-    per_client: list[list[Sample]] = [[] for _ in range(clients)]
+    """Client 0 receives stock, the others buy; each plays a Lambda container of its own."""
+    settings = report.settings
 
-    def client(number: int) -> None:
+    def client(number: int) -> contextlib.nullcontext[Turn]:
         kind = Receiver if number == 0 else Shopper
         rng = random.Random(report.seed * 1000 + number)
         runner = kind(Container(meter), report.ledger, item_id, location_ids, f"{report.seed:08x}-c{number}", rng)
-        try:
-            start.wait()
-            while time.monotonic() < deadline[0]:
-                per_client[number] += runner.next()
-        except Exception as error:  # noqa: BLE001 - a crashed client fails the run instead of vanishing silently
-            report.ledger.violation(f"contention client {number} crashed: {error!r}")
+        return contextlib.nullcontext(runner.next)
 
-    threads = [
-        threading.Thread(target=client, args=(n,), name=f"contention-client-{n}", daemon=True) for n in range(clients)
-    ]
-    for thread in threads:
-        thread.start()
-    began = time.monotonic()
-    deadline[0] = began + report.settings.seconds
-    try:
-        start.wait()
-        for thread in threads:
-            thread.join(timeout=max(0.0, deadline[0] - time.monotonic()) + JOIN_GRACE_SECONDS)
-    finally:
-        deadline[0] = 0.0
-    elapsed = time.monotonic() - began
-    if any(thread.is_alive() for thread in threads):
-        report.ledger.violation("a client was still waiting for an answer long after the deadline")
-    return elapsed, [sample for samples in per_client for sample in samples]
+    return drive("contention", settings.clients, settings.seconds, client, report.ledger.violation)
 
 
 def _read_back(container: Container, item: Mapping[str, object], ledger: Ledger) -> Final:

@@ -8,5 +8,6 @@ expectedVersion (some stale). It prints requests/s, p50/p99 latency overall and 
 errorType, then reads every item and all its movements back through the API and checks the stock invariants.
 
 Modules: ``client`` (HTTP), ``workload`` (the requests), ``ledger`` (what the clients were told), ``invariants`` (the
-check), ``run`` (one run, server included), ``report`` (figures and verdict).
+check), ``run`` (one run, server included), ``report`` (figures and verdict). Shared with the contention benchmark:
+``benchmarks.driver`` (the client threads) and ``benchmarks.outcomes`` (a request's outcome, percentiles).
 """

@@ -5,13 +5,12 @@ or a process left running), 2 on wrong arguments."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
 
 from benchmarks.load.report import print_report, verdict
 from benchmarks.load.run import LoadSettings, run_load
+from benchmarks.signals import unwind_on_termination
 from benchmarks.tables import plural
 
 
@@ -45,8 +44,7 @@ def parse_settings(argv: Sequence[str] | None) -> LoadSettings:
 def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_settings(argv)
     # A termination unwinds like Ctrl-C, so that the server and DynamoDB Local are stopped whichever way this ends.
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _exit_on_signal)
+    unwind_on_termination()
     storage = "--memory (moto)" if settings.memory else "DynamoDB Local"
     print(
         f"Load test: the local server on {storage}, {plural(settings.clients, 'client')} for {settings.duration:g} s",
@@ -56,10 +54,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = verdict(report)
     print_report(report, result)
     return 0 if result.passed else 1
-
-
-def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

@@ -10,29 +10,15 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from benchmarks.outcomes import Outcome
 
 Json = dict[str, Any]
 REQUEST_TIMEOUT_SECONDS = 30.0
 TRANSPORT_ERROR = "TransportError"  # no GraphQL answer at all: refused connection, reset, timeout, non-JSON body
 NO_ERROR_TYPE = "NoErrorType"  # a GraphQL error without errorType (a malformed query, a leaked exception)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One request's result. ``error_type`` is None on success; ``data`` is the field's value then."""
-
-    seconds: float
-    data: Any = None
-    error_type: str | None = None
-    error_info: Any = None
-    detail: str = ""  # for a failure report: the message, or what went wrong on the wire
-
-    @property
-    def ok(self) -> bool:
-        return self.error_type is None
 
 
 class GraphQLClient:

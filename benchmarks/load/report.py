@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -11,10 +10,10 @@ from dataclasses import dataclass
 from benchmarks.load.client import NO_ERROR_TYPE, TRANSPORT_ERROR
 from benchmarks.load.run import LoadReport
 from benchmarks.load.workload import EXPECTED_REFUSALS
-from benchmarks.tables import plural, print_table
+from benchmarks.outcomes import INTERNAL_ERROR, percentile, unexpected_errors
+from benchmarks.tables import plural, print_table, print_violations
 
 ALL = "all operations"
-SHOWN_VIOLATIONS = 20
 SHOWN_LOG_LINES = 60
 
 
@@ -40,23 +39,15 @@ class Verdict:
 
 
 def verdict(report: LoadReport) -> Verdict:
-    unexpected: Counter[str] = Counter()
-    for operation, outcome in report.samples:
-        if outcome.error_type is not None and outcome.error_type not in EXPECTED_REFUSALS.get(operation, ()):
-            unexpected[outcome.error_type] += 1
+    unexpected = unexpected_errors(report.samples, EXPECTED_REFUSALS)
     return Verdict(
-        internal_errors=unexpected["InternalError"],
+        internal_errors=unexpected[INTERNAL_ERROR],
         transport_errors=unexpected[TRANSPORT_ERROR],
         unexpected_errors=unexpected,
         violations=report.violations,
         processes_left=report.processes_left,
         failure=report.failure,
     )
-
-
-def percentile(sorted_seconds: Sequence[float], share: float) -> float:
-    """Nearest rank: the smallest sample with at least ``share`` of the samples at or below it."""
-    return sorted_seconds[max(0, math.ceil(share * len(sorted_seconds)) - 1)]
 
 
 def latency_rows(report: LoadReport) -> list[list[str]]:
@@ -161,7 +152,4 @@ def print_figures(report: LoadReport, result: Verdict) -> None:
         " every acknowledged idempotencyKey and orderId made exactly its movements once, refused ones none; one"
         f" version per acknowledged updateItem: {len(result.violations)} violations."
     )
-    for line in result.violations[:SHOWN_VIOLATIONS]:
-        print(f"  VIOLATION {line}")
-    if len(result.violations) > SHOWN_VIOLATIONS:
-        print(f"  ... and {len(result.violations) - SHOWN_VIOLATIONS} more")
+    print_violations(result.violations)

@@ -9,22 +9,21 @@ import os
 import random
 import secrets
 import tempfile
-import threading
-import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.load.client import GraphQLClient, Outcome
+from benchmarks.driver import Turn, drive
+from benchmarks.load.client import GraphQLClient
 from benchmarks.load.invariants import ItemState, violations
 from benchmarks.load.ledger import Ledger
-from benchmarks.load.workload import ITEM_MOVEMENTS, CatalogueItem, LoadError, Sample, Workload, create_catalogue
+from benchmarks.load.workload import ITEM_MOVEMENTS, CatalogueItem, LoadError, Workload, create_catalogue
+from benchmarks.outcomes import Outcome, Sample
 from devserver.launcher import ServerError, ServerProcess
 
 MAX_CLIENTS = 256
 MAX_DURATION_SECONDS = 600.0
 MAX_MOVEMENT_PAGES = 1_000  # per item, in the final check: far more than a run can write, yet a bound
-JOIN_GRACE_SECONDS = 60.0  # past the deadline, for requests in flight (each has its own timeout)
 
 
 @dataclass(frozen=True)
@@ -100,42 +99,15 @@ def _run(server: ServerProcess, settings: LoadSettings, report: LoadReport) -> N
 def _drive(
     server: ServerProcess, settings: LoadSettings, catalogue: Sequence[CatalogueItem], ledger: Ledger, seed: int
 ) -> tuple[float, list[Sample]]:
-    """The clients, released together, each sending one request after another until the deadline."""
-    start = threading.Barrier(settings.clients + 1, timeout=JOIN_GRACE_SECONDS)
-    deadline = [0.0]
-    per_client: list[list[Sample]] = [[] for _ in range(settings.clients)]
+    """Each client with an HTTP connection of its own, closed when its thread stops."""
 
-    def client(number: int) -> None:
-        http = GraphQLClient(server.url, server.api_key)
-        workload = Workload(http, catalogue, ledger, f"{seed:08x}-c{number}", random.Random(seed * 1000 + number))
-        try:
-            start.wait()
-            while time.monotonic() < deadline[0]:
-                per_client[number].append(workload.next())
-        except Exception as error:  # noqa: BLE001 - a crashed client fails the run instead of vanishing silently
-            ledger.violation(f"load client {number} crashed: {error!r}")
-        finally:
-            http.close()
+    @contextlib.contextmanager
+    def client(number: int) -> Iterator[Turn]:
+        with contextlib.closing(GraphQLClient(server.url, server.api_key)) as http:
+            workload = Workload(http, catalogue, ledger, f"{seed:08x}-c{number}", random.Random(seed * 1000 + number))
+            yield lambda: (workload.next(),)
 
-    # Daemons, and the deadline moved to now on the way out: a Ctrl-C ends the run at once.
-    threads = [
-        threading.Thread(target=client, args=(n,), name=f"load-client-{n}", daemon=True)
-        for n in range(settings.clients)
-    ]
-    for thread in threads:
-        thread.start()
-    began = time.monotonic()
-    deadline[0] = began + settings.duration
-    try:
-        start.wait()
-        for thread in threads:
-            thread.join(timeout=max(0.0, deadline[0] - time.monotonic()) + JOIN_GRACE_SECONDS)
-    finally:
-        deadline[0] = 0.0
-    elapsed = time.monotonic() - began
-    if any(thread.is_alive() for thread in threads):
-        ledger.violation("a client was still waiting for an answer long after the deadline")
-    return elapsed, [sample for samples in per_client for sample in samples]
+    return drive("load", settings.clients, settings.duration, client, ledger.violation)
 
 
 def _read_back(client: GraphQLClient, item: CatalogueItem) -> ItemState:

@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.load.client import GraphQLClient, Outcome
+from benchmarks.load.client import GraphQLClient
 from benchmarks.load.ledger import Adjustment, Ledger, Order
+from benchmarks.outcomes import Outcome, Sample
 
 Json = dict[str, Any]
 MOVEMENT = "id itemId delta quantityAfter reason reference"
@@ -82,9 +83,6 @@ def create_catalogue(client: GraphQLClient, run_id: str, items: int, hot: int) -
             raise LoadError(f"createItem {sku} failed: {outcome.error_type} {outcome.detail}")
         catalogue.append(CatalogueItem(outcome.data["id"], sku, stock, is_hot))
     return catalogue
-
-
-Sample = tuple[str, Outcome]  # an operation's name and how it went
 
 
 class Workload:

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from benchmarks.load.client import TRANSPORT_ERROR, Outcome
+from benchmarks.load.client import TRANSPORT_ERROR
 from benchmarks.load.invariants import ItemState, violations
 from benchmarks.load.ledger import Adjustment, Ledger, Order
 from benchmarks.load.report import verdict
 from benchmarks.load.run import LoadReport, LoadSettings, run_load
 from benchmarks.load.workload import CatalogueItem, Workload
+from benchmarks.outcomes import Outcome
 
 
 def test_a_short_concurrent_load_on_the_local_server_keeps_the_stock_invariants() -> None:
