@@ -4,7 +4,7 @@ clock."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -27,6 +27,9 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+    def advance(self, ms: int) -> None:
+        self.now += timedelta(milliseconds=ms)
 
 
 @pytest.fixture(scope="package")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from itertools import count
 from typing import Any
@@ -54,33 +54,15 @@ from inventory.model import (
 )
 from inventory.retry import TooMuchContention
 from inventory.service import InventoryService
-from tests.unit.conftest import NOW
+from tests.unit.conftest import Clock
 from tests.unit.fake_repository import FakeRepository
 
 MAX_ATTEMPTS = 4
 
 
-class Clock:
-    """Stands still until a test (or a back-off pause) moves it."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, ms: int) -> None:
-        self.now += timedelta(milliseconds=ms)
-
-
 @pytest.fixture
 def repository() -> FakeRepository:
     return FakeRepository()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
