@@ -110,6 +110,7 @@ class AlarmThresholds:
     dynamodb_system_errors: int = 1
     stream_iterator_age_ms: int = 60_000  # the oldest record the stream handler read was written this long before
     stream_failed_batches: int = 1  # batches the stream handler gave up on, waiting in the failure queue
+    stream_records_failed: int = 1  # stream records the handler reported failed (partial batch failures)
 
 
 @dataclass(frozen=True)

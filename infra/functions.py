@@ -101,13 +101,17 @@ class ResolverFunctions(Construct):
             self, POWERTOOLS_LAYER_PARAMETER.format(release=pinned_powertools_release())
         )
         self._layer = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", layer_arn)
-        self._powertools_environment = {"POWERTOOLS_SERVICE_NAME": "inventory", "POWERTOOLS_LOG_LEVEL": "INFO"}
+        # Every function emits its business metrics (resolvers/metrics.py) in this environment's namespace.
+        self._powertools_environment = {
+            "POWERTOOLS_SERVICE_NAME": "inventory",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            METRICS_NAMESPACE_VARIABLE: metrics_namespace(environment),
+        }
         resolver_environment = {
             "INVENTORY_TABLE_NAME": table.table.table_name,
             PARAMETER_PATH_VARIABLE: configuration.settings_path,
             PAGE_TOKEN_SECRET_ID_VARIABLE: configuration.page_token_secret.secret_arn,
             CONFIGURATION_MAX_AGE_VARIABLE: str(config.configuration_max_age_seconds),
-            METRICS_NAMESPACE_VARIABLE: metrics_namespace(environment),
             **self._powertools_environment,
         }
         self.queries = self._function(

@@ -14,7 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import MonitoringConfig
-from resolvers.metrics import BUSINESS_METRICS
+from resolvers.metrics import BUSINESS_METRICS, EVENTS_PUBLISHED, STREAM_RECORDS_FAILED
 
 PERIOD = Duration.minutes(5)
 # The DynamoDB operations the functions make (TransactWriteItems carries their deletes).
@@ -90,7 +90,8 @@ class Monitoring(Construct):
             )
 
         # The stream handler reports failed records instead of raising, so its Errors alarm (above) hears crashes and
-        # timeouts; falling behind shows in the iterator age, and batches given up on in the failure queue.
+        # timeouts; falling behind shows in the iterator age, batches given up on in the failure queue, and failed
+        # records in its own metric (StreamRecordsFailed, below).
         iterator_age = stream_function.metric("IteratorAge", statistic="Maximum", period=PERIOD)
         failed_batches = failure_queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=PERIOD)
         self._alarm(
@@ -125,6 +126,16 @@ class Monitoring(Construct):
                 period=PERIOD,
             )
 
+        # Partial batch failures: records the stream handler reported failed (retried, then given up on), which
+        # Lambda's Errors metric never counts.
+        records_failed = business(STREAM_RECORDS_FAILED)
+        self._alarm(
+            "StreamRecordsFailed",
+            records_failed,
+            thresholds.stream_records_failed,
+            "The stream handler failed to publish records: their events come late (retried) or not (failure queue)",
+        )
+
         def graph(title: str, *metrics: cloudwatch.IMetric) -> cloudwatch.GraphWidget:
             return cloudwatch.GraphWidget(title=title, left=list(metrics), width=8)
 
@@ -149,6 +160,7 @@ class Monitoring(Construct):
                 [
                     graph("Stream iterator age, max (ms)", iterator_age),
                     graph("Stream batches given up on", failed_batches),
+                    graph("Events published, stream records failed", business(EVENTS_PUBLISHED), records_failed),
                 ],
                 [
                     graph(

@@ -10,6 +10,7 @@ from infra.events import STREAM_READ_ACTIONS
 from infra.functions import STREAM_HANDLER
 from inventory.config import EVENT_BUS_NAME_VARIABLE, GRAPHQL_URL_VARIABLE
 from inventory.events import CHANNELS, SOURCE
+from resolvers.metrics import METRICS_NAMESPACE_VARIABLE
 from tests.infra.conftest import RETENTION_DAYS, Synthesized, logical_id
 from tests.infra.test_functions import _actions, _function, _role_statements
 
@@ -45,6 +46,10 @@ def test_the_stream_handler_runs_like_the_other_functions_with_the_api_url_and_t
     assert not any(
         name.startswith("INVENTORY_") for name in variables.keys() - {GRAPHQL_URL_VARIABLE, EVENT_BUS_NAME_VARIABLE}
     )
+    # resolvers/stream.py emits EventsPublished and StreamRecordsFailed only where the namespace is set.
+    queries_variables = _function(env, "Queries")["Properties"]["Environment"]["Variables"]
+    assert variables[METRICS_NAMESPACE_VARIABLE] == queries_variables[METRICS_NAMESPACE_VARIABLE]
+    assert variables[METRICS_NAMESPACE_VARIABLE] == f"Inventory/{env.config.name}"
 
 
 def test_the_stream_handler_logs_to_its_own_log_group(env: Synthesized) -> None:

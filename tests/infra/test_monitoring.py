@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from resolvers.metrics import BUSINESS_METRICS
+from resolvers.metrics import BUSINESS_METRICS, EVENTS_PUBLISHED, METRICS_NAMESPACE_VARIABLE, STREAM_RECORDS_FAILED
 from tests.infra.conftest import Synthesized, logical_id
 
 
@@ -29,7 +29,7 @@ def _math_alarm(synth: Synthesized, metric_name: str) -> dict[str, Any]:
 def test_every_alarm_notifies_the_alarm_topic(any_env: Synthesized) -> None:
     topic_id = any_env.one("AWS::SNS::Topic")[0]
 
-    assert len(_alarms(any_env)) == 15
+    assert len(_alarms(any_env)) == 16
     assert all(alarm["AlarmActions"] == [{"Ref": topic_id}] for alarm in _alarms(any_env))
     assert all(alarm["TreatMissingData"] == "notBreaching" for alarm in _alarms(any_env))
 
@@ -91,6 +91,21 @@ def test_the_stream_handler_falling_behind_or_giving_up_on_records_raises_alarms
     )
 
 
+def test_stream_records_reported_failed_raise_an_alarm_on_the_handlers_own_metric(env: Synthesized) -> None:
+    """A partial batch failure is a successful invocation for Lambda (no Errors): only the handler's count shows it."""
+    stream = env.resources("AWS::Lambda::Function")[logical_id(env, "AWS::Lambda::Function", "Functions/Stream")]
+    namespace = stream["Properties"]["Environment"]["Variables"][METRICS_NAMESPACE_VARIABLE]  # where it emits
+    (alarm,) = _simple_alarms(env, namespace, STREAM_RECORDS_FAILED)
+
+    assert STREAM_RECORDS_FAILED == "StreamRecordsFailed"
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["Dimensions"]) == (
+        "Sum",
+        env.config.monitoring.thresholds.stream_records_failed,
+        [{"Name": "service", "Value": "inventory"}],
+    )
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
 def test_dynamodb_throttled_requests_and_system_errors_raise_alarms(env: Synthesized) -> None:
     thresholds = env.config.monitoring.thresholds
     table_id = env.one("AWS::DynamoDB::GlobalTable")[0]
@@ -121,12 +136,12 @@ def test_the_alarm_email_is_subscribed_when_the_config_names_one(
     assert dev.resources("AWS::SNS::Subscription") == prod.resources("AWS::SNS::Subscription") == {}
 
 
-def test_the_dashboard_shows_the_business_metrics_and_every_alarm(env: Synthesized) -> None:
+def test_the_dashboard_shows_the_business_and_stream_metrics_and_every_alarm(env: Synthesized) -> None:
     (_, dashboard) = env.one("AWS::CloudWatch::Dashboard")
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
 
     assert BUSINESS_METRICS == ("StockAdjusted", "OrdersFulfilled", "InsufficientStock")
-    for metric_name in BUSINESS_METRICS:
+    for metric_name in (*BUSINESS_METRICS, EVENTS_PUBLISHED, STREAM_RECORDS_FAILED):
         assert f'\\"Inventory/{env.config.name}\\",\\"{metric_name}\\",\\"service\\",\\"inventory\\"' in body
     for alarm_id in env.resources("AWS::CloudWatch::Alarm"):
         assert alarm_id in body
