@@ -22,11 +22,20 @@ from constructs import Construct
 
 from infra.config import EventsConfig
 from infra.functions import ResolverFunctions
+from infra.nag import suppress
 from infra.table import InventoryTable
 from inventory.events import CHANNELS, SOURCE
 
-# What the stream handler reads from the table's stream (Lambda's event source mapping polls with its role).
+# What Lambda's event source mapping calls, with the function's role, to poll the table's stream: the actions of
+# AWSLambdaDynamoDBExecutionRole, the managed policy Lambda's guide names for it. Three take the stream's ARN;
+# ListStreams supports no resource-level permission (Service Authorization Reference), so it takes "*" (it lists
+# stream ARNs, no data). CDK's TableV2.grant_stream_read scopes ListStreams to the stream ARN, which grants nothing.
 STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+STREAM_LIST_ACTION = "dynamodb:ListStreams"
+LIST_STREAMS_REASON = (
+    "dynamodb:ListStreams supports no resource-level permission, so its resource is *; Lambda's event source mapping "
+    "needs it (AWSLambdaDynamoDBExecutionRole) and it lists stream ARNs only, never records."
+)
 FAILURE_RETENTION = Duration.days(14)  # SQS's longest: time for an operator to replay a batch from its description
 DEAD_LETTER_AFTER_RECEIVES = 5
 
@@ -123,11 +132,19 @@ class StockEvents(Construct):
         publish_fields = [f"{graphql_api_arn}/types/Mutation/fields/{c.publish_field}" for c in CHANNELS.values()]
         for actions, resources in (
             (STREAM_READ_ACTIONS, [stream_arn]),
+            ((STREAM_LIST_ACTION,), ["*"]),
             (("appsync:GraphQL",), publish_fields),
             (("events:PutEvents",), [self.bus.event_bus_arn]),
             (("sqs:SendMessage",), [self.failure_queue.queue_arn]),
         ):
             self.function.add_to_role_policy(iam.PolicyStatement(actions=list(actions), resources=resources))
+        assert self.function.role is not None
+        suppress(
+            self.function.role.node.find_child("DefaultPolicy"),
+            "AwsSolutions-IAM5",
+            LIST_STREAMS_REASON,
+            ["Resource::*"],
+        )
 
         self.mapping = lambda_.EventSourceMapping(
             self,
@@ -145,5 +162,4 @@ class StockEvents(Construct):
             on_failure=_QueueDestination(self.failure_queue),
         )
         # Lambda checks the role's rights when it creates the mapping: the policy must exist first.
-        assert self.function.role is not None
         self.mapping.node.add_dependency(self.function.role)

@@ -80,6 +80,7 @@ def test_the_suppressions_are_the_reviewed_ones(dev: Synthesized, prod: Synthesi
         ("AwsSolutions-ASC3", "AWS::AppSync::GraphQLApi"),
         ("AwsSolutions-IAM5", "AWS::IAM::Policy"),  # data source roles: the function's versions and aliases
         ("AwsSolutions-IAM5", "AWS::IAM::Policy"),
+        ("AwsSolutions-IAM5", "AWS::IAM::Policy"),  # stream handler role: dynamodb:ListStreams, which takes none
         ("AwsSolutions-IAM5", "AWS::IAM::Policy"),  # function roles: X-Ray, which takes no resource
         ("AwsSolutions-IAM5", "AWS::IAM::Policy"),
         ("AwsSolutions-IAM5", "AWS::IAM::Policy"),

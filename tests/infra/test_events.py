@@ -6,17 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infra.events import STREAM_READ_ACTIONS
+from infra.events import STREAM_LIST_ACTION, STREAM_READ_ACTIONS
 from infra.functions import STREAM_HANDLER
 from inventory.config import EVENT_BUS_NAME_VARIABLE, GRAPHQL_URL_VARIABLE
 from inventory.events import CHANNELS, SOURCE
 from resolvers.metrics import METRICS_NAMESPACE_VARIABLE
 from tests.infra.conftest import RETENTION_DAYS, Synthesized, logical_id
 from tests.infra.test_functions import _actions, _function, _role_statements
-
-
-def _sorted(resource: Any) -> Any:
-    return sorted(resource, key=json.dumps) if isinstance(resource, list) else resource
 
 
 def _mapping(synth: Synthesized) -> dict[str, Any]:
@@ -114,26 +110,40 @@ def test_the_failure_queue_is_encrypted_kept_14_days_and_has_its_own_dead_letter
     assert sorted(q["Ref"] for q in insecure) == sorted(queues)
 
 
-def test_the_stream_handler_may_only_read_the_stream_publish_put_events_and_report_failures(env: Synthesized) -> None:
-    api_arn = {"Fn::GetAtt": [env.one("AWS::AppSync::GraphQLApi")[0], "Arn"]}
-    statements = [
-        s for s in _role_statements(env, "Stream") if not any(a.startswith(("logs:", "xray:")) for a in _actions(s))
-    ]
-
-    granted = {tuple(sorted(_actions(s))): _sorted(s["Resource"]) for s in statements}
-    assert granted == {
-        tuple(sorted(STREAM_READ_ACTIONS)): {"Fn::GetAtt": [env.one("AWS::DynamoDB::GlobalTable")[0], "StreamArn"]},
-        ("appsync:GraphQL",): _sorted(
-            [
-                {"Fn::Join": ["", [api_arn, f"/types/Mutation/fields/{channel.publish_field}"]]}
-                for channel in CHANNELS.values()
-            ]
-        ),
-        ("events:PutEvents",): _arn(env, "AWS::Events::EventBus", "Events/Bus"),
-        ("sqs:SendMessage",): _arn(env, "AWS::SQS::Queue", "Events/FailedBatches"),
+def _grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(action, resource) pairs, whatever statements CDK merged them into (same resources: one statement)."""
+    return {
+        (action, json.dumps(resource, sort_keys=True))
+        for s in statements
+        for action in _actions(s)
+        for resource in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
     }
-    assert len(statements) == len(granted)
-    assert all(s["Effect"] == "Allow" for s in statements)
+
+
+def test_the_stream_handler_may_only_read_and_list_the_stream_publish_put_events_and_report_failures(
+    env: Synthesized,
+) -> None:
+    api_arn = {"Fn::GetAtt": [env.one("AWS::AppSync::GraphQLApi")[0], "Arn"]}
+    statements = _role_statements(env, "Stream")
+    granted = {(a, r) for a, r in _grants(statements) if not a.startswith(("logs:", "xray:"))}
+
+    stream_arn = {"Fn::GetAtt": [env.one("AWS::DynamoDB::GlobalTable")[0], "StreamArn"]}
+    assert granted == _grants(
+        [
+            {"Action": list(STREAM_READ_ACTIONS), "Resource": stream_arn},
+            {"Action": STREAM_LIST_ACTION, "Resource": "*"},  # ListStreams takes no resource-level permission
+            {
+                "Action": "appsync:GraphQL",
+                "Resource": [
+                    {"Fn::Join": ["", [api_arn, f"/types/Mutation/fields/{channel.publish_field}"]]}
+                    for channel in CHANNELS.values()
+                ],
+            },
+            {"Action": "events:PutEvents", "Resource": _arn(env, "AWS::Events::EventBus", "Events/Bus")},
+            {"Action": "sqs:SendMessage", "Resource": _arn(env, "AWS::SQS::Queue", "Events/FailedBatches")},
+        ]
+    )
+    assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)
 
 
 def test_the_bus_keeps_every_inventory_event_in_a_log_group_with_a_retention(env: Synthesized) -> None:
