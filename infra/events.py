@@ -129,6 +129,8 @@ class StockEvents(Construct):
         )
         stream_arn = table.table.table_stream_arn
         assert stream_arn is not None, "the table has a stream (infra/table.py)"
+        # The publish fields alone: AppSync restricts IAM callers per operation on the root fields. The types they
+        # return admit IAM callers by their @aws_iam directives (schema.graphql), not by this policy.
         publish_fields = [f"{graphql_api_arn}/types/Mutation/fields/{c.publish_field}" for c in CHANNELS.values()]
         for actions, resources in (
             (STREAM_READ_ACTIONS, [stream_arn]),

@@ -5,10 +5,20 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from graphql import GraphQLObjectType, ObjectTypeDefinitionNode, is_object_type, parse
+from graphql import (
+    FieldDefinitionNode,
+    GraphQLObjectType,
+    ListTypeNode,
+    NamedTypeNode,
+    NonNullTypeNode,
+    ObjectTypeDefinitionNode,
+    TypeNode,
+    is_object_type,
+    parse,
+)
 
 from infra.api import PUBLISH_CODE_PATH, RESOLVER_CODE_PATH, SCHEMA_PATH, SUBSCRIPTION_CODE_PATH, schema_auth
-from infra.appsync_schema import appsync_definition
+from infra.appsync_schema import AUTH_DIRECTIVES, appsync_definition
 from inventory.events import CHANNELS
 from resolvers.handlers import mutations_app, queries_app
 from tests.graphql_schema import appsync_schema
@@ -129,6 +139,42 @@ def test_the_publish_mutations_admit_aws_iam_only_in_the_deployed_schema(any_env
         assert directives[channel.publish_field] == ["aws_iam"]
     if any_env.config.api.api_key_writes:  # the key writes every other mutation, not these
         assert "aws_api_key" in [d.name.value for d in mutation.directives or ()]
+
+
+def _named(type_node: TypeNode) -> str:
+    while isinstance(type_node, (NonNullTypeNode, ListTypeNode)):
+        type_node = type_node.type
+    assert isinstance(type_node, NamedTypeNode)
+    return type_node.name.value
+
+
+def test_every_type_a_publish_mutation_returns_admits_aws_iam_in_the_deployed_schema(any_env: Synthesized) -> None:
+    """The stream handler calls as AWS IAM, and AppSync checks each field it resolves against the caller's mode: a
+    directive on the publish field does not carry over to the type it returns (aws-appsync-community#266), so every
+    field of every object type a publish result can reach must admit AWS IAM (its own directives, or else its
+    type's)."""
+    (_, schema) = any_env.one("AWS::AppSync::GraphQLSchema")
+    types = {
+        d.name.value: d
+        for d in parse(schema["Properties"]["Definition"]).definitions
+        if isinstance(d, ObjectTypeDefinitionNode)
+    }
+
+    def auth(node: ObjectTypeDefinitionNode | FieldDefinitionNode) -> set[str]:
+        return {d.name.value for d in node.directives or ()} & AUTH_DIRECTIVES
+
+    mutation = {field.name.value: field for field in types["Mutation"].fields or ()}
+    reached: set[str] = set()
+    waiting = [_named(mutation[channel.publish_field].type) for channel in CHANNELS.values()]
+    while waiting:
+        name = waiting.pop()
+        if name in reached or name not in types:  # scalars and enums carry no directive
+            continue
+        reached.add(name)
+        for field in types[name].fields or ():
+            assert "aws_iam" in (auth(field) or auth(types[name])), f"{name}.{field.name.value} shuts out AWS IAM"
+            waiting.append(_named(field.type))
+    assert {"Item", "StockLevel", "StockMovement"} <= reached
 
 
 def test_item_movements_is_batch_invoked_with_the_configured_batch_size(any_env: Synthesized) -> None:
