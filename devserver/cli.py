@@ -1,12 +1,15 @@
-"""``python -m devserver``: the local inventory API, the same GraphQL API as AppSync's, on http://127.0.0.1:4000.
+"""``python -m devserver``: the local inventory API, the same GraphQL API as AppSync's, on http://127.0.0.1:4000,
+and over TLS on https://localhost:4443 (for AWS Amplify, which opens ``wss://`` only; devserver/certificates.py).
 
 It starts the storage (DynamoDB Local unless told otherwise), creates the table from the shared definition when it
 is missing, optionally loads the seed catalogue, serves GraphQL until Ctrl-C, and then stops everything it started.
+Both ports are served by one app in one event loop: one storage, one stream reader, one set of subscribers.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import logging
 import signal
@@ -20,6 +23,7 @@ import uvicorn
 from graphql import parse
 
 from devserver.app import create_app
+from devserver.certificates import LocalCertificates, local_certificates
 from devserver.dynamodb_local import ROOT, DynamoDBLocalError, MissingTools, PortInUse, port_is_free
 from devserver.request_log import logger as request_log
 from devserver.seed import seed
@@ -35,6 +39,8 @@ from inventory.table import ensure_table
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4000
+DEFAULT_TLS_PORT = 4443
+TLS_HOST = "localhost"  # the name a frontend uses; the certificate names 127.0.0.1 and ::1 too
 DEFAULT_DATA_DIR = ROOT / ".local-data"
 API_KEY_AUTH, COGNITO_AUTH = "api-key", "cognito"
 
@@ -52,6 +58,13 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "`python -m devserver token --help`: a token for --auth cognito.",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to serve on (default 4000)")
+    parser.add_argument(
+        "--tls-port",
+        type=int,
+        metavar="N",
+        help=f"also serve HTTPS and WSS on port N, with a certificate of a local CA kept in the data folder (default "
+        f"{DEFAULT_TLS_PORT}, skipped with a warning when it is in use; 0: no TLS)",
+    )
     storage = parser.add_mutually_exclusive_group()
     storage.add_argument(
         "--memory", action="store_true", help="keep the data in memory (moto, no Java needed); gone on exit"
@@ -102,6 +115,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     arguments = parser.parse_args(argv)
     if arguments.no_auth and (arguments.auth == COGNITO_AUTH or arguments.api_key_read_only):
         parser.error("--no-auth checks nothing: it cannot go with --auth cognito or --api-key-read-only")
+    if arguments.tls_port is not None and arguments.tls_port == arguments.port:
+        parser.error(f"--tls-port and --port are both {arguments.port}: the two need a port each")
     if arguments.dynamodb_port is not None and (arguments.memory or arguments.endpoint):
         parser.error("--dynamodb-port sets DynamoDB Local's port; it does not go with --memory or --endpoint")
     if arguments.reset and arguments.endpoint and not is_on_this_machine(arguments.endpoint):
@@ -161,6 +176,22 @@ def serve(arguments: argparse.Namespace) -> int:
     if not port_is_free(arguments.port, HOST):
         print(f"Port {arguments.port} is in use. {_choose_another('--port')}", file=sys.stderr)
         return 1
+    tls_port = arguments.tls_port
+    if tls_port is None:
+        # TLS is on by default for Amplify's sake; a newcomer's `make run` must not fail for a port it may not use.
+        tls_port = DEFAULT_TLS_PORT
+        if arguments.port == tls_port or not port_is_free(tls_port, HOST):
+            print(
+                f"Port {tls_port} is in use: serving without TLS (no https:// or wss://). "
+                f"{_choose_another('--tls-port')}",
+                file=sys.stderr,
+                flush=True,
+            )
+            tls_port = 0
+    elif tls_port and not port_is_free(tls_port, HOST):
+        print(f"Port {tls_port} is in use. {_choose_another('--tls-port')}", file=sys.stderr)
+        return 1
+    certificates = local_certificates(data_dir) if tls_port else None
     stored = local_secrets(data_dir)
     settings = inventory_settings(stored)
     server: _Server | None = None
@@ -175,21 +206,39 @@ def serve(arguments: argparse.Namespace) -> int:
                 seeded = seed(service)
             api_key = None if arguments.no_auth else stored.api_key
             cognito = arguments.auth == COGNITO_AUTH
-            banner = _banner(arguments, api_key, storage, settings.table_name, seeded, auth=_auth_lines(arguments))
-            config = uvicorn.Config(
-                create_app(
-                    service,
-                    api_key=api_key,
-                    user_pool_secret=stored.user_pool_secret if cognito else None,
-                    api_key_writes=not arguments.api_key_read_only,
-                    stream=TableStream(storage.streams, storage.client, settings.table_name),
-                ),
-                host=HOST,
-                port=arguments.port,
-                log_level="warning",
-                timeout_graceful_shutdown=3,
+            banner = _banner(
+                arguments,
+                api_key,
+                storage,
+                settings.table_name,
+                seeded,
+                auth=_auth_lines(arguments),
+                tls=_tls_lines(tls_port, certificates),
             )
-            server = _Server(config, banner)
+            app = create_app(
+                service,
+                api_key=api_key,
+                user_pool_secret=stored.user_pool_secret if cognito else None,
+                api_key_writes=not arguments.api_key_read_only,
+                stream=TableStream(storage.streams, storage.client, settings.table_name),
+            )
+            config = uvicorn.Config(
+                app, host=HOST, port=arguments.port, log_level="warning", timeout_graceful_shutdown=3
+            )
+            tls = None
+            if certificates is not None:
+                # The same app, without its lifespan: the HTTP server's runs the stream reader, once, for both.
+                tls = uvicorn.Config(
+                    app,
+                    host=HOST,
+                    port=tls_port,
+                    ssl_certfile=certificates.certificate,
+                    ssl_keyfile=certificates.key,
+                    lifespan="off",
+                    log_level="warning",
+                    timeout_graceful_shutdown=3,
+                )
+            server = _Server(config, banner, tls)
             server.run()
             return 0 if server.started else 1
     finally:
@@ -212,12 +261,15 @@ def _storage(arguments: argparse.Namespace, data_dir: Path) -> Iterator[Storage]
 
 
 class _Server(uvicorn.Server):
-    """Prints the banner once the socket is listening, so that "ready" means ready; shuts down gracefully on SIGHUP
-    too (uvicorn does on SIGINT and SIGTERM)."""
+    """Prints the banner once the sockets are listening, so that "ready" means ready; shuts down gracefully on
+    SIGHUP too (uvicorn does on SIGINT and SIGTERM). With ``tls``, a second server on the same app and loop serves
+    HTTPS, started after this one and stopped with it."""
 
-    def __init__(self, config: uvicorn.Config, banner: str) -> None:
+    def __init__(self, config: uvicorn.Config, banner: str, tls: uvicorn.Config | None = None) -> None:
         super().__init__(config)
         self.banner = banner
+        self.tls = _Secondary(tls) if tls is not None else None
+        self.tls_serving: asyncio.Task[None] | None = None
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -231,8 +283,45 @@ class _Server(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
+        if self.started and self.tls is not None:
+            self.tls_serving = asyncio.create_task(self.tls.serve())
+            listening = asyncio.create_task(self.tls.listening.wait())
+            await asyncio.wait({self.tls_serving, listening}, return_when=asyncio.FIRST_COMPLETED)
+            listening.cancel()
+            if not self.tls.started:
+                self.should_exit = True  # uvicorn logged why; the banner is not printed
+                return
         if self.started:
             print(self.banner, flush=True)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if self.tls is not None:
+            self.tls.should_exit, self.tls.force_exit = True, self.force_exit
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.tls is not None and self.tls_serving is not None:
+            self.tls.should_exit = True
+            await asyncio.gather(self.tls_serving, super().shutdown(sockets))
+        else:
+            await super().shutdown(sockets)
+
+
+class _Secondary(uvicorn.Server):
+    """A server run beside :class:`_Server`, which handles the signals for both."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = asyncio.Event()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.listening.set()
 
 
 def _banner(
@@ -243,6 +332,7 @@ def _banner(
     seeded: int | None,
     *,
     auth: Sequence[str],
+    tls: Sequence[str] = (),
 ) -> str:
     port = arguments.port
     url = f"http://{HOST}:{port}/graphql"
@@ -253,6 +343,7 @@ def _banner(
         f"  GraphiQL:  {url}  (open it in a browser{'; the API key is filled in' if api_key else ''})",
         f"  Websocket: ws://{HOST}:{port}/graphql  (graphql-transport-ws subscriptions)",
         f"  Real-time: ws://{HOST}:{port}/graphql/realtime  (AppSync's protocol: Amplify, graphql-ws subprotocol)",
+        *tls,
         f"  API key:   {key}",
         f"  Storage:   {storage.description}; table {table}{' (reset)' if arguments.reset else ''}",
     ]
@@ -265,6 +356,20 @@ def _banner(
         lines.append("  Log:       one line per operation (--verbose)")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
+
+
+def _tls_lines(port: int, certificates: LocalCertificates | None) -> list[str]:
+    if certificates is None:
+        return []
+    url = f"https://{TLS_HOST}:{port}/graphql"
+    return [
+        f"  HTTPS:     {url}  (the same API over TLS: the endpoint for AWS Amplify, which opens wss:// only)",
+        f"  WSS:       wss://{TLS_HOST}:{port}/graphql/realtime  (AppSync's protocol; graphql-transport-ws at "
+        f"wss://{TLS_HOST}:{port}/graphql)",
+        f"  CA:        {certificates.ca}  (this machine's own, kept in the data folder)",
+        f"  Trust it:  Node: NODE_EXTRA_CA_CERTS={certificates.ca}; a browser: import the CA as an authority, or "
+        f"open {url} once and accept it",
+    ]
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:

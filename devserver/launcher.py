@@ -1,5 +1,6 @@
 """The local server started as a user starts it (``python -m devserver``), in a subprocess on a free loopback port:
-for the contract tests and the load benchmark, which drive the real server over HTTP."""
+for the contract tests and the load benchmark, which drive the real server over HTTP. Its TLS port is off unless
+given, so that servers started side by side never contend for the server's default one (4443)."""
 
 from __future__ import annotations
 
@@ -26,20 +27,27 @@ class ServerError(RuntimeError):
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, *options: str, env: Mapping[str, str] | None = None) -> None:
-        """``env``: variables to set (``PATH`` too: a machine without Node or Java is a PATH without them)."""
+    def __init__(
+        self, data_dir: Path, *options: str, env: Mapping[str, str] | None = None, tls_port: int | None = 0
+    ) -> None:
+        """``env``: variables to set (``PATH`` too: a machine without Node or Java is a PATH without them).
+        ``tls_port``: serve HTTPS and WSS there too (``tls_url``); 0 (the default) not at all; None: the server's
+        default, as ``make run`` has it."""
         self.data_dir, self.options = data_dir, options
         self.env = {**os.environ, **(env or {})}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/graphql"
         self.ws_url = f"ws://127.0.0.1:{self.port}/graphql"
+        self.tls_port = tls_port
+        self.tls_url = f"https://localhost:{self.tls_port}/graphql"
         self.output: list[str] = []
         self.process: subprocess.Popen[str] | None = None
 
     @property
     def command(self) -> list[str]:
         command = [sys.executable, "-m", "devserver", "--port", str(self.port), "--data-dir", str(self.data_dir)]
-        return [*command, *self.options]
+        tls = [] if self.tls_port is None else ["--tls-port", str(self.tls_port)]
+        return [*command, *tls, *self.options]
 
     def start(self) -> ServerProcess:
         self.process = subprocess.Popen(
@@ -101,6 +109,11 @@ class ServerProcess:
     @property
     def api_key(self) -> str:
         return self.banner("API key").split()[0]
+
+    @property
+    def ca_certificate(self) -> Path:
+        """The local CA that signed the TLS port's certificate (devserver/certificates.py), as printed at start."""
+        return Path(self.banner("CA").split()[0])
 
     @property
     def dynamodb_local_endpoint(self) -> str:

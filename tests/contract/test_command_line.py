@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from devserver import dynamodb_local
+from devserver.cli import DEFAULT_TLS_PORT
 from devserver.dynamodb_local import MissingTools, free_port, running
 from devserver.seed import CATALOGUE
 from tests.contract.examples import document
@@ -91,12 +92,44 @@ def test_a_taken_port_is_named_with_the_option_that_changes_it_for_make_users(tm
     assert "Stopped." not in output
 
 
+def test_a_taken_default_tls_port_is_skipped_with_a_warning_and_a_taken_chosen_one_refused(tmp_path: Path) -> None:
+    with socket.socket() as default, socket.socket() as chosen:
+        try:
+            default.bind(("127.0.0.1", DEFAULT_TLS_PORT))
+            default.listen()
+        except OSError:
+            pass  # another server has it: taken all the same
+        # `make run` as a newcomer types it must serve anyway: plain HTTP, one line saying what is missing.
+        server = ServerProcess(tmp_path / "data", "--memory", tls_port=None).start()
+        try:
+            warnings = [line for line in server.output if "--tls-port" in line]
+            assert warnings == [
+                f"Port {DEFAULT_TLS_PORT} is in use: serving without TLS (no https:// or wss://). Choose another "
+                'with --tls-port N (make run ARGS="--tls-port N").\n'
+            ]
+            assert not any(line.strip().startswith(("HTTPS:", "WSS:")) for line in server.output)
+            assert _skus(server) == []
+        finally:
+            assert server.stop() == 0
+        assert not (tmp_path / "data" / "tls").exists()  # no certificate made for nothing
+
+        # A port asked for is meant: refused like --port.
+        chosen.bind(("127.0.0.1", 0))
+        chosen.listen()
+        port = chosen.getsockname()[1]
+        code, output = ServerProcess(tmp_path / "data", "--memory", tls_port=port).refused()
+    assert code == 1
+    assert f"Port {port} is in use. Choose another with --tls-port N" in output
+    assert "Stopped." not in output
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
         (("--memory", "--dynamodb-port", "8000"), "--dynamodb-port sets DynamoDB Local's port"),
         (("--endpoint", "https://dynamodb.eu-west-1.amazonaws.com", "--reset"), "--reset deletes the table"),
         (("--endpoint", "http://dynamodb.internal:8000", "--reset"), "only on this machine"),
+        (("--memory", "--port", "4100", "--tls-port", "4100"), "--tls-port and --port are both 4100"),
     ],
 )
 def test_options_that_do_not_go_together_are_refused_before_anything_starts(
