@@ -1,24 +1,16 @@
 // AWS Amplify's GraphQL client (aws-amplify, pinned in package.json), configured as a frontend configures it for
-// the local server, subscribes to onStockMovement(itemId) over AppSync's real-time protocol.
-// Usage: node --experimental-websocket amplify_realtime.mjs GRAPHQL_URL API_KEY ITEM_ID
-// Prints one JSON line per step on stdout: {"step": "opening", "url"}, {"step": "acknowledged"} once the server's
-// start_ack came, {"step": "data", "data"} for the first event (then exits 0), {"step": "error", "error"} (exit 1).
+// the local server's TLS endpoint, subscribes to onStockMovement(itemId) over AppSync's real-time protocol. Nothing
+// under Amplify is changed: it opens wss:// itself, trusting the server's local CA through NODE_EXTRA_CA_CERTS.
+// Usage: NODE_EXTRA_CA_CERTS=CA_PEM node --experimental-websocket amplify_realtime.mjs GRAPHQL_URL API_KEY ITEM_ID
+// (Node 20's WebSocket is behind --experimental-websocket; Node 22 has it by default.)
+// Prints one JSON line per step on stdout: {"step": "acknowledged"} once the server's start_ack came,
+// {"step": "data", "data"} for the first event (then exits 0), {"step": "error", "error"} (exit 1).
 import { Amplify } from 'aws-amplify';
 import { generateClient, CONNECTION_STATE_CHANGE, ConnectionState } from 'aws-amplify/api';
 import { Hub } from 'aws-amplify/utils';
 
 const [endpoint, apiKey, itemId] = process.argv.slice(2);
 const report = (step) => process.stdout.write(`${JSON.stringify(step)}\n`);
-
-// Amplify opens wss:// whatever the endpoint's scheme (it rewrites http:// to wss://), and the local server speaks
-// plain ws://: the only thing changed under Amplify is the scheme of the socket it opens, nothing of the protocol.
-const NativeWebSocket = globalThis.WebSocket;
-globalThis.WebSocket = class extends NativeWebSocket {
-  constructor(url, protocols) {
-    report({ step: 'opening', url: String(url).split('?')[0], protocols: protocols.map((p) => (p.startsWith('header-') ? 'header-...' : p)) });
-    super(String(url).replace(/^wss:/, 'ws:'), protocols);
-  }
-};
 
 Amplify.configure({
   API: { GraphQL: { endpoint, region: 'us-east-1', defaultAuthMode: 'apiKey', apiKey } },

@@ -1,18 +1,22 @@
 """AppSync's real-time protocol on the local server (devserver/realtime.py), as real clients speak it: the
-``websockets`` library following AWS's guide message by message, and AWS Amplify's own GraphQL client in Node.
+``websockets`` library following AWS's guide message by message, and AWS Amplify's own GraphQL client in Node, given
+the TLS endpoint of ``python -m devserver`` as an app is (Amplify opens ``wss://`` only).
 
 The server runs in this process (uvicorn on a free port) with its stream reader, so that a sale made over HTTP is
 heard as on AppSync: from the table's stream, through the publish mutation. A test waits for what the stream has
-published (a spy on the server's fan-out), never for a fixed time."""
+published (a spy on the server's fan-out), never for a fixed time. Amplify's test starts the server as a user does
+(``python -m devserver --seed``) and waits for Amplify's own acknowledgement."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
+import os
 import queue
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -30,6 +34,7 @@ from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection
 
 from devserver.app import create_app
+from devserver.dynamodb_local import free_port
 from devserver.stream import TableStream
 from inventory.service import InventoryService
 from tests.contract.server import ServerProcess
@@ -40,6 +45,7 @@ KEY = "da2-realtime-test-key"
 SCRIPT = Path(__file__).resolve().parent / "amplify_realtime.mjs"
 WAIT = 30.0  # a bound on waiting for a message, never an assertion about time
 MOVEMENT_FIELDS = "id itemId locationId delta quantityAfter reason reference createdAt"
+SEEDED_SKU = "GRD-HOSE-25"  # devserver/seed.py: 30 in stock
 ON_STOCK_MOVEMENT = f"subscription S($itemId: ID) {{ onStockMovement(itemId: $itemId) {{ {MOVEMENT_FIELDS} }} }}"
 
 
@@ -73,22 +79,10 @@ class LiveServer:
 
     def sell(self, item_id: str, quantity: int) -> Json:
         """A sale as a client makes it (fulfillOrder over HTTP): the movement it made."""
-        lines = [{"itemId": item_id, "quantity": quantity}]
-        query = "mutation($input: FulfillOrderInput!) { fulfillOrder(input: $input) { movements { %s } } }"
-        answer = self.post(
-            query % MOVEMENT_FIELDS, {"input": {"orderId": f"order-{uuid.uuid4().hex[:8]}", "lines": lines}}
-        )
-        movement: Json = answer["data"]["fulfillOrder"]["movements"][0]
-        return movement
+        return _sell(self.graphql_url, KEY, item_id, quantity)
 
     def post(self, query: str, variables: Json) -> Json:
-        body = json.dumps({"query": query, "variables": variables}).encode()
-        headers = {"content-type": "application/json", "x-api-key": KEY}
-        request = urllib.request.Request(self.graphql_url, body, headers, method="POST")
-        with urllib.request.urlopen(request, timeout=WAIT) as response:
-            answer: Json = json.load(response)
-        assert "errors" not in answer, answer
-        return answer
+        return _post(self.graphql_url, KEY, query, variables)
 
     def listening(self) -> int:
         count: int = self.app.state.subscriptions.listening("onStockMovement")
@@ -100,6 +94,25 @@ class LiveServer:
         while self.app.state.subscriptions.listening(field) < count:
             assert time.monotonic() < deadline, f"{count} subscribers never listened on {field}"
             time.sleep(0.02)
+
+
+def _post(url: str, key: str, query: str, variables: Json, context: ssl.SSLContext | None = None) -> Json:
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    request = urllib.request.Request(url, body, {"content-type": "application/json", "x-api-key": key})
+    with urllib.request.urlopen(request, timeout=WAIT, context=context) as response:
+        answer: Json = json.load(response)
+    assert "errors" not in answer, answer
+    return answer
+
+
+def _sell(url: str, key: str, item_id: str, quantity: int, context: ssl.SSLContext | None = None) -> Json:
+    """fulfillOrder of ``quantity`` units of the item: the movement it made."""
+    lines = [{"itemId": item_id, "quantity": quantity}]
+    query = "mutation($input: FulfillOrderInput!) { fulfillOrder(input: $input) { movements { %s } } }"
+    variables = {"input": {"orderId": f"order-{uuid.uuid4().hex[:8]}", "lines": lines}}
+    answer = _post(url, key, query % MOVEMENT_FIELDS, variables, context)
+    movement: Json = answer["data"]["fulfillOrder"]["movements"][0]
+    return movement
 
 
 def _b64(value: Json) -> str:
@@ -340,27 +353,32 @@ def test_python_m_devserver_prints_both_websocket_urls_and_serves_appsync_at_the
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node 20+ runs AWS Amplify's client (make setup)")
-def test_aws_amplify_graphql_client_hears_a_sale(live: LiveServer, item_id: str) -> None:
-    command = ["node", "--experimental-websocket", str(SCRIPT), live.graphql_url, KEY, item_id]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    steps: queue.Queue[Json] = queue.Queue()
+def test_aws_amplify_graphql_client_hears_a_sale_at_the_tls_endpoint_unchanged(tmp_path: Path) -> None:
+    # As `make run` serves it (the seed is in before the stream is read, so the subscriber hears the sale alone).
+    with ServerProcess(tmp_path / "data", "--memory", "--seed", tls_port=free_port()) as server:
+        trusted = ssl.create_default_context(cafile=server.ca_certificate)
+        query = "query($sku: String!) { getItemBySku(sku: $sku) { id } }"
+        item = _post(server.tls_url, server.api_key, query, {"sku": SEEDED_SKU}, trusted)["data"]["getItemBySku"]
+        item_id: str = item["id"]
+        # the endpoint an app is given, its CA trusted as the banner says: no NODE_TLS_REJECT_UNAUTHORIZED, no shim
+        command = ["node", "--experimental-websocket", str(SCRIPT), server.tls_url, server.api_key, item_id]
+        environment = {**os.environ, "NODE_EXTRA_CA_CERTS": str(server.ca_certificate)}
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+        steps: queue.Queue[Json] = queue.Queue()
+        threading.Thread(target=_read_steps, args=(process, steps), daemon=True).start()
+        try:
+            assert steps.get(timeout=WAIT) == {"step": "acknowledged"}  # Amplify's wss:// to /graphql/realtime
+            sale = _sell(server.tls_url, server.api_key, item_id, 3, trusted)  # heard from the table's stream
+            assert steps.get(timeout=WAIT) == {"step": "data", "data": {"onStockMovement": sale}}
+            assert process.wait(WAIT) == 0
+        finally:
+            process.kill()
+            process.wait()
+            assert process.stderr is not None
+            process.stderr.close()
+
+
+def _read_steps(process: subprocess.Popen[str], steps: queue.Queue[Json]) -> None:
     assert process.stdout is not None
-    threading.Thread(target=lambda: [steps.put(json.loads(line)) for line in process.stdout], daemon=True).start()
-    try:
-        opening = steps.get(timeout=WAIT)
-        # Amplify's own real-time URL for this endpoint: /realtime appended, graphql-ws offered with the header
-        assert opening == {
-            "step": "opening",
-            "url": f"wss://127.0.0.1:{live.port}/graphql/realtime",
-            "protocols": ["graphql-ws", "header-..."],
-        }
-        assert steps.get(timeout=WAIT) == {"step": "acknowledged"}
-        assert live.listening() == 1
-        sale = live.sell(item_id, 3)  # heard from the table's stream, as on AppSync
-        assert steps.get(timeout=WAIT) == {"step": "data", "data": {"onStockMovement": sale}}
-        assert process.wait(WAIT) == 0
-    finally:
-        process.kill()
-        process.wait()
-        assert process.stderr is not None
-        process.stderr.close()
+    for line in process.stdout:
+        steps.put(json.loads(line))
