@@ -453,6 +453,12 @@ class DynamoDBInventoryRepository:
             actions.append(({"Update": update}, line.item_id))
         self._transact(actions)
 
+    def tidy_items(self, changes: Sequence[StockChange]) -> None:
+        if len(changes) == 1:  # one item: a PutItem, half a transaction's write capacity
+            self.replace_item(changes[0].before, changes[0].after)
+            return
+        self._transact(self._change_actions(changes))
+
     def put_locations(self, before: Locations, after: Locations) -> None:
         condition, values = "attribute_not_exists(pk)", None
         if before.revision:

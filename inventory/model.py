@@ -349,6 +349,21 @@ class Item(NamedTuple):
         change = unheld._moved_at(location_id, level, -units, MovementReason.SOLD, reference, now, movement_id)
         return StockChange(self, change.after, change.movements)
 
+    def tidied(self, now_ms: int) -> Item:
+        """The item without the holds that ended by ``now_ms`` (every location, Level.tidied), so that a write makes
+        their end heard; the item itself when none has ended. No figure changes at any instant from ``now_ms`` on.
+        holdsRevision moves, as for any change of holds. updatedAt becomes the instant the last of them ended, when
+        the figures changed (kept if the item was written later): the same whoever tidies and whenever."""
+        ends = [end for level in self.levels.values() for end in level.holds if end <= now_ms]
+        if not ends:
+            return self
+        levels = {location_id: level.tidied(now_ms) for location_id, level in self.levels.items()}
+        return self._replace(
+            levels={location_id: level for location_id, level in levels.items() if not level.empty},
+            updated_at=max(self.updated_at, Instant.from_ms(max(ends)).text),
+            holds_revision=self.holds_revision + 1,
+        )
+
     def counted(
         self, location: Location, on_hand: int, reference: str | None, *, now: Instant, movement_id: str
     ) -> StockChange:

@@ -127,3 +127,8 @@ class InventoryRepository(Protocol):
         """``after`` (released) and its holds given back, without reading the items (a hold's units are known):
         ReservationChanged, or StaleItems with the items whose hold is gone (it ended and was tidied away)."""
         ...
+
+    def tidy_items(self, changes: Sequence[StockChange]) -> None:
+        """Each change's ``after`` (its ended holds tidied away, no movement) if its stored item is still
+        ``before``, all of them or none, in one conditional write: StaleItems otherwise."""
+        ...

@@ -433,6 +433,31 @@ class InventoryService:
 
         return self._retry(write, refresh, f"release_reservation {reservation_id}")
 
+    def expire_reservation(self, reservation_id: str) -> tuple[Item, ...]:
+        """Make a reservation's end heard (inventory/expiry.py): once it has ended while ACTIVE, write its items
+        without their ended holds (Item.tidied), so that the write reaches the table's stream and subscribers hear
+        the figures. Changes no answer: expiry is exact without it. The items as written; () when there is nothing to
+        write (the reservation is absent, COMMITTED, RELEASED or not ended yet, or its holds were tidied already by
+        another write, whose event carried the figures). Idempotent."""
+        reservation = self._repository.get_reservation(reservation_id)
+        if reservation is None or reservation.status_at(self.now().ms) is not ReservationStatus.EXPIRED:
+            return ()
+        item_ids = list(dict.fromkeys(line.item_id for line in reservation.lines))
+        items = self._repository.get_items(item_ids)
+
+        def write() -> tuple[Item, ...]:
+            now = self.now()
+            changes = [
+                StockChange(item, after, ())
+                for item_id in item_ids
+                if (item := items.get(item_id)) is not None and (after := item.tidied(now.ms)) is not item
+            ]
+            if changes:
+                self._repository.tidy_items(changes)
+            return tuple(change.after for change in changes)
+
+        return self._retry(write, _items_refresher(items), f"expire_reservation {reservation_id}")
+
     # Mutations: locations
 
     def create_location(self, command: CreateLocation) -> Location:

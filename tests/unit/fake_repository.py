@@ -147,6 +147,11 @@ class FakeRepository:
         self.items.update(released)
         self.reservations[after.id] = after
 
+    def tidy_items(self, changes: Sequence[StockChange]) -> None:
+        self._race()
+        self._unchanged([change.before for change in changes])
+        self._apply(changes)
+
     # Internals
 
     def _apply(self, changes: Sequence[StockChange]) -> None:
