@@ -6,6 +6,8 @@ the same stream (DynamoDB Local and moto serve the DynamoDB Streams API), :func:
 each record, and each event's publish mutation (:func:`inventory.events.publish_request`) runs on the server's own
 schema as an AWS IAM caller, the one mode the publish mutations admit; the schema's ``@aws_subscribe`` then delivers
 it (devserver/subscriptions.py). So any change of the data is heard, whatever made it, about one poll after it.
+A reservation's end writes nothing by itself: each reservation record written ACTIVE starts a timer
+(devserver/timers.py) whose expiry write is then heard in the same way.
 
 Where reading starts: at the end of the stream as it is when the server starts (after the seed), so that what
 happened before is not replayed as events and nothing done once the server serves is missed. Shards found later
@@ -26,7 +28,9 @@ from typing import Any, Protocol
 import strawberry
 
 from devserver.context import Context
+from devserver.timers import HoldTimers
 from inventory.events import Event, events_of, publish_request
+from inventory.expiry import timer_of
 
 logger = logging.getLogger("devserver.stream")
 
@@ -135,11 +139,13 @@ class Changes(Protocol):
     def read(self) -> list[Record]: ...
 
 
-async def deliver(stream: Changes, publish: Publish, poll_seconds: float = POLL_SECONDS) -> None:
+async def deliver(
+    stream: Changes, publish: Publish, timers: HoldTimers | None = None, poll_seconds: float = POLL_SECONDS
+) -> None:
     """Until cancelled: every ``poll_seconds``, the events of the records written since the last poll, published in
-    the stream's order. A failure is logged and the server goes on: a record whose events cannot be made or
-    published is skipped (on AWS it would be retried, then sent to the failure destination), a read that failed is
-    tried again at the next poll."""
+    the stream's order, and the timer each record starts (a reservation written ACTIVE) handed to ``timers``. A
+    failure is logged and the server goes on: a record whose events cannot be made or published is skipped (on AWS
+    it would be retried, then sent to the failure destination), a read that failed is tried again at the next poll."""
     while True:
         try:
             records = await asyncio.to_thread(stream.read)
@@ -148,6 +154,8 @@ async def deliver(stream: Changes, publish: Publish, poll_seconds: float = POLL_
             records = []
         for record in records:
             try:
+                if timers is not None and (timer := timer_of(record)) is not None:
+                    timers.start(timer)
                 for event in events_of(record, int(time.time() * 1000)):
                     await publish(event)
             except Exception:
@@ -157,7 +165,8 @@ async def deliver(stream: Changes, publish: Publish, poll_seconds: float = POLL_
 
 @contextlib.asynccontextmanager
 async def feeding(stream: TableStream | None, schema: strawberry.Schema, context: Context) -> AsyncIterator[None]:
-    """The subscriptions fed from ``stream`` while the block runs (the server's lifespan); without a stream, none."""
+    """The subscriptions fed from ``stream`` while the block runs (the server's lifespan), reservations' ends included
+    (expired by ``context``'s service); without a stream, none."""
     if stream is None:
         yield
         return
@@ -167,10 +176,12 @@ async def feeding(stream: TableStream | None, schema: strawberry.Schema, context
         logger.warning("%s: subscriptions will hear nothing; --reset makes the table again, with its stream", missing)
         yield
         return
-    task = asyncio.create_task(deliver(stream, publisher(schema, context)))
+    timers = HoldTimers(context.service.expire_reservation)
+    task = asyncio.create_task(deliver(stream, publisher(schema, context), timers))
     try:
         yield
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await timers.cancel()
