@@ -1,13 +1,17 @@
 """Exact expiry (contract v2), with one-second reservations on DynamoDB Local and nothing running in the background:
 from the instant expiresAt passes, the reservation is EXPIRED and its units are available in every read and every
-write decision; a later write that tidies the ended hold away changes no answer but its own."""
+write decision; a later write that tidies the ended hold away changes no answer but its own. The expiry's own write
+(InventoryService.expire_reservation, which makes the end heard) is one stream record and one ItemChanged."""
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import resolvers.runtime
+from inventory.events import EventKind, events_of
 from tests.appsync import mutate, query
 from tests.integration.stock import (
     adjust,
@@ -27,6 +31,7 @@ from tests.integration.stock import (
     snapshot,
     transfer,
 )
+from tests.integration.test_stream_handler import TableStream
 
 if TYPE_CHECKING:
     from tests.integration.conftest import TableView
@@ -140,6 +145,34 @@ def test_a_write_that_tidies_an_ended_hold_changes_no_answer_but_its_own(new_ite
     assert refused(commit("cart"), "ReservationNotActive") == {"id": "cart", "status": "EXPIRED"}
     assert snapshot(table, written["id"], untouched["id"]) == snapshot_before
     assert_ledger(written["id"])
+
+
+def test_the_expiry_write_is_heard_as_one_item_changed_with_the_figures_it_gives_back(
+    new_item: NewItem, table: TableView, dynamodb_calls: Counter[str], admin_client: Any, dynamodb_endpoint: str
+) -> None:
+    created = new_item(quantity=5)
+    reservation = ok(reserve("cart", [(created["id"], 2)], seconds=1))
+    stream = TableStream(admin_client, dynamodb_endpoint, table.name)
+    stream.new_records()  # what came before
+    sleep_until(reservation["expiresAt"])
+    before = item(created["id"])
+    assert (before["reserved"], before["available"]) == (0, 5)  # exact, with nothing written
+
+    dynamodb_calls.clear()
+    (written,) = resolvers.runtime.service().expire_reservation("cart")
+    assert dynamodb_calls == {"GetItem": 1, "BatchGetItem": 1, "PutItem": 1}
+    assert written.id == created["id"]
+
+    (record,) = stream.new_records()
+    (event,) = events_of(record, int(time.time() * 1000))  # no StockMovement, no LowStock
+    assert (event.kind, event.item_id) == (EventKind.ITEM_CHANGED, created["id"])
+    now = item(created["id"])
+    assert now == {**before, "updatedAt": reservation["expiresAt"]}  # dated when its figures changed
+    assert event.detail == {name: now[name] for name in event.detail}
+    assert (event.detail["onHand"], event.detail["reserved"], event.detail["available"]) == (5, 0, 5)
+    assert not holds(table, created["id"])
+    assert resolvers.runtime.service().expire_reservation("cart") == ()  # idempotent: no write, no record
+    assert stream.new_records() == []
 
 
 def holds(table: TableView, item_id: str) -> dict[str, Any]:
