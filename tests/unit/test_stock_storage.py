@@ -147,3 +147,24 @@ def dynamodb_item(client: Any, settings: Settings, item_id: str, sk: str) -> dic
     key = {"pk": {"S": f"ITEM#{item_id}"}, "sk": {"S": sk}}
     record: dict[str, Any] = client.get_item(TableName=settings.table_name, Key=key)["Item"]
     return record
+
+
+def test_an_expiry_tidies_the_same_on_both_storages(service: InventoryService, clock: Clock) -> None:
+    item = service.create_item(CreateItem("SKU-1", "Widget", "tools", Decimal(1), 10, None, None))
+    other = service.create_item(CreateItem("SKU-2", "Gadget", "tools", Decimal(1), 10, None, None))
+    ends = service.reserve_stock(
+        ReserveStock("cart", (OrderLine(item.id, 3), OrderLine(other.id, 2)), expires_in_seconds=1)
+    ).ends_ms
+    service.reserve_stock(ReserveStock("later", (OrderLine(item.id, 1),)))
+    assert service.expire_reservation("cart") == ()  # not ended yet
+    clock.advance(1000)
+    before = [figures(service, item.id), figures(service, other.id)]
+    written = service.expire_reservation("cart")
+    assert written == (service.get_item(item.id), service.get_item(other.id))
+    assert (
+        [figures(service, item.id), figures(service, other.id)]
+        == before
+        == [[("MAIN", 10, 1, 9)], [("MAIN", 10, 0, 10)]]
+    )
+    assert [dict(w.levels["MAIN"].holds) for w in written] == [{ends + 899_000: 1}, {}]
+    assert service.expire_reservation("cart") == ()
