@@ -5,7 +5,7 @@ nothing, so no stream record, hence no event, says that ``reserved`` fell and ``
 reservation written ACTIVE starts a timer; at its end, InventoryService.expire_reservation tidies the ended holds off
 the items, and that write goes through the table's stream like any other and is heard as an ItemChanged. On AWS the
 timer is an SQS message delayed until the end (resolvers/stream.py, resolvers/expiry.py); on the local server an
-asyncio timer (devserver/stream.py).
+asyncio timer (devserver/timers.py, started by devserver/stream.py).
 """
 
 from __future__ import annotations
