@@ -16,6 +16,9 @@ DEFAULT_CONFIGURATION_MAX_AGE_SECONDS = 300
 # The stream handler (resolvers/stream.py) publishes each event to the API and to the bus these name (set by the stack).
 GRAPHQL_URL_VARIABLE = "INVENTORY_GRAPHQL_URL"
 EVENT_BUS_NAME_VARIABLE = "INVENTORY_EVENT_BUS_NAME"
+# The holds queue (SQS): the stream handler sends each new reservation's hold timer there, and the expiry handler
+# (resolvers/expiry.py) reads it and sends not-yet-due timers back for another hop (set by the stack for both).
+HOLDS_QUEUE_URL_VARIABLE = "INVENTORY_HOLDS_QUEUE_URL"
 
 # The parameters under the path, each standing for the environment variable it overrides.
 PARAMETER_VARIABLES: Mapping[str, str] = {

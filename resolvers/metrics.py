@@ -14,3 +14,7 @@ BUSINESS_METRICS = (STOCK_ADJUSTED, ORDERS_FULFILLED, INSUFFICIENT_STOCK)
 # which Lambda's own Errors metric never counts; a batch that fails whole is a function error instead).
 EVENTS_PUBLISHED = "EventsPublished"
 STREAM_RECORDS_FAILED = "StreamRecordsFailed"
+
+# The expiry handler's (resolvers/expiry.py), per batch: items whose ended holds it tidied away (each such write is
+# then heard as an ItemChanged). Messages that fail are retried and end in the holds' dead-letter queue (alarmed).
+HOLDS_EXPIRED = "HoldsExpired"

@@ -8,6 +8,11 @@ again with the same eventIds.
 
 Order per item: a failed record holds back the later records of its item in the same batch (they fail too,
 unpublished), so an item's events never overtake one another; other items' records are published.
+
+Expiry: a reservation written starts a hold timer (inventory.expiry.timer_of), sent to the holds queue
+(resolvers/holds_queue.py) before the record's events; a failed send fails the record like a failed publish. When
+the hold ends the expiry handler (resolvers/expiry.py) tidies it off the items, and that write comes back through the
+stream as an ItemChanged like any other.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inventory.events import events_of
+from inventory.expiry import timer_of
+from resolvers.holds_queue import holds_queue
 from resolvers.metrics import EVENTS_PUBLISHED, METRICS_NAMESPACE_VARIABLE, STREAM_RECORDS_FAILED
 from resolvers.publisher import publisher
 
@@ -49,12 +56,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
             logger.warning("Stream record held back behind a failed record of its item", extra=record_keys)
             raise HeldBack(item)
         try:
+            now_ms = time.time_ns() // 1_000_000
+            timer = timer_of(record.raw_event)
+            if timer is not None:
+                # Before the events: a retry after a failed publish sends the timer again, which costs one read of the
+                # reservation (expiring is idempotent); the other order would make every subscriber hear it twice.
+                holds_queue().send(timer, now_ms)
             # Figures that depend on time (reserved, available) as of publishing: what a read would answer now.
-            events = events_of(record.raw_event, time.time_ns() // 1_000_000)
+            events = events_of(record.raw_event, now_ms)
             publisher().publish(events)
         except Exception:
             failed_items.add(item)
-            logger.exception("Stream record not published", extra=record_keys)
+            logger.exception("Stream record not published (or its hold timer not sent)", extra=record_keys)
             raise
         published += len(events)
 

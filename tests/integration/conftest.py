@@ -11,9 +11,14 @@ from typing import Any, cast
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
 
+import resolvers.holds_queue
 import resolvers.runtime
 from devserver.dynamodb_local import running
+from inventory.config import HOLDS_QUEUE_URL_VARIABLE
+from inventory.expiry import timer_from_message
 from inventory.table import ensure_table
 from tests.appsync import is_error, mutate
 from tests.conftest import TEST_SECRET
@@ -138,3 +143,79 @@ def new_item() -> Callable[..., dict[str, Any]]:
         return cast(dict[str, Any], result)
 
     return create
+
+
+class HoldsQueue:
+    """The holds queue on moto's SQS. ``sent``: each SendMessage the handlers made, with its parameters, in order;
+    a send for a reservation in ``refused`` fails as SQS would refuse it (an error answer), and is not sent."""
+
+    def __init__(self, client: Any, url: str) -> None:
+        self.client, self.url = client, url
+        self.arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.sent: list[dict[str, Any]] = []
+        self.refused: set[str] = set()
+
+    def take(self) -> list[dict[str, Any]]:
+        taken, self.sent = self.sent, []
+        return taken
+
+    def waiting(self) -> int:
+        """Messages in the queue, delayed or not."""
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]
+        attributes = self.client.get_queue_attributes(QueueUrl=self.url, AttributeNames=names)["Attributes"]
+        return sum(int(attributes[name]) for name in names)
+
+    def receive(self, wait_seconds: int = 0) -> list[dict[str, Any]]:
+        """The messages visible now (or within ``wait_seconds``), received as Lambda's poller receives them."""
+        response = self.client.receive_message(
+            QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds, AttributeNames=["All"]
+        )
+        messages: list[dict[str, Any]] = response.get("Messages", [])
+        return messages
+
+    def lambda_event(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """Received messages as Lambda hands them to the function (its SQS event)."""
+        return {
+            "Records": [
+                {
+                    "messageId": message["MessageId"],
+                    "receiptHandle": message["ReceiptHandle"],
+                    "body": message["Body"],
+                    "attributes": message["Attributes"],
+                    "messageAttributes": {},
+                    "md5OfBody": message["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": self.arn,
+                    "awsRegion": "us-east-1",
+                }
+                for message in messages
+            ]
+        }
+
+    def _on_send(self, params: dict[str, Any], **_: Any) -> None:
+        if timer_from_message(params["MessageBody"]).reservation_id in self.refused:
+            error = {"Code": "ServiceUnavailable", "Message": "refused by the test"}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 503}}, "SendMessage")
+        self.sent.append(dict(params))
+
+
+@pytest.fixture
+def holds(monkeypatch: pytest.MonkeyPatch) -> Iterator[HoldsQueue]:
+    """A holds queue on moto's SQS, named to the handlers by its environment variable as the stack names it.
+    DynamoDB Local's endpoint is not AWS's, so its calls pass moto by; and moto keeps the tests' credentials (the
+    publish signatures are checked with them)."""
+    with mock_aws(config={"core": {"mock_credentials": False}}):
+        client = boto3.client("sqs", region_name="us-east-1")
+        url = client.create_queue(QueueName="inventory-holds")["QueueUrl"]
+        monkeypatch.setenv(HOLDS_QUEUE_URL_VARIABLE, url)
+        resolvers.holds_queue.holds_queue.cache_clear()
+        resolvers.holds_queue.sqs_client.cache_clear()
+        queue = HoldsQueue(client, url)
+        events = resolvers.holds_queue.sqs_client().meta.events
+        events.register("before-parameter-build.sqs.SendMessage", queue._on_send, unique_id="holds-queue-sends")
+        try:
+            yield queue
+        finally:
+            events.unregister("before-parameter-build.sqs.SendMessage", unique_id="holds-queue-sends")
+            resolvers.holds_queue.holds_queue.cache_clear()
+            resolvers.holds_queue.sqs_client.cache_clear()

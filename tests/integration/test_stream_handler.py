@@ -1,12 +1,14 @@
 """The stream handler (resolvers/stream.py) driven as Lambda drives it: real stream records of DynamoDB Local, read
 after real mutations through the handlers, wrapped as Lambda's DynamoDB Streams event. The API is a local HTTP
 server that checks and answers each publish mutation as AppSync would (tests/publish_mutations.py); the bus is a
-fake PutEvents that checks its parameters against botocore's model of the API."""
+fake PutEvents that checks its parameters against botocore's model of the API; the holds queue, where a new
+reservation's timer goes, is moto's SQS."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -21,9 +23,15 @@ from botocore.validate import ParamValidator
 import resolvers.publisher
 from inventory.config import EVENT_BUS_NAME_VARIABLE, GRAPHQL_URL_VARIABLE
 from inventory.events import CHANNELS, EventKind
-from resolvers import stream
+from inventory.expiry import MAX_DELAY_SECONDS, HoldTimer, delay_seconds, message_body
+from resolvers import expiry, stream
 from tests.appsync import FakeLambdaContext, is_error, mutate, query
+from tests.integration.conftest import HoldsQueue
+from tests.integration.stock import epoch_ms
 from tests.publish_mutations import published
+
+# The stack names the holds queue to the stream function: a reservation written sends its timer there.
+pytestmark = pytest.mark.usefixtures("holds")
 
 BUS = "inventory-events"
 PUBLISH_FIELDS = {channel.publish_field: kind for kind, channel in CHANNELS.items()}
@@ -459,3 +467,110 @@ def _item_of(payload: Mapping[str, Any]) -> str:
 def _event_id(entry: Mapping[str, Any]) -> str:
     event_id: str = json.loads(entry["Detail"])["eventId"]
     return event_id
+
+
+def _reserve(reservation_id: str, item_id: str, quantity: int, seconds: int) -> Any:
+    lines = [{"itemId": item_id, "quantity": quantity}]
+    return ok("reserveStock", {"input": {"reservationId": reservation_id, "lines": lines, "expiresInSeconds": seconds}})
+
+
+def _timer(reservation: Mapping[str, Any]) -> HoldTimer:
+    return HoldTimer(reservation["id"], epoch_ms(reservation["expiresAt"]))
+
+
+def test_a_new_reservation_sends_one_timer_delayed_until_its_end_and_still_publishes_its_events(
+    table_stream: TableStream, appsync: FakeAppSync, bus: FakeBus, holds: HoldsQueue
+) -> None:
+    drill = ok("createItem", {"input": _item("DRILL", "tools", quantity=20, reorder=5)})
+    created = deliver(table_stream.lambda_event(table_stream.new_records()), appsync, bus)
+    assert created.response == {"batchItemFailures": []}
+    assert holds.take() == []  # an item's records start no timer
+
+    short = _reserve("cart-short", drill["id"], 2, seconds=120)
+    long = _reserve("cart-long", drill["id"], 3, seconds=3600)
+    records = table_stream.new_records()
+    before_ms = time.time_ns() // 1_000_000
+    delivered = deliver(table_stream.lambda_event(records), appsync, bus)
+    after_ms = time.time_ns() // 1_000_000
+
+    assert delivered.response == {"batchItemFailures": []}
+    sent = holds.take()
+    assert [(message["QueueUrl"], message["MessageBody"]) for message in sent] == [
+        (holds.url, message_body(_timer(short))),
+        (holds.url, message_body(_timer(long))),
+    ]
+    # Delayed until the end, as measured when it was sent; a hold longer than SQS allows waits the longest delay.
+    short_delay, long_delay = (message["DelaySeconds"] for message in sent)
+    assert delay_seconds(_timer(short), after_ms) <= short_delay <= delay_seconds(_timer(short), before_ms) <= 120
+    assert long_delay == MAX_DELAY_SECONDS
+    assert holds.waiting() == 2 and holds.receive() == []  # both in the queue, delayed
+    # The reservations' events are published as before: the item's figures, held.
+    changes = [p.payload for p in delivered.publishes if p.field == "publishItemChanged"]
+    assert [change["reserved"] for change in changes] == [2, 5]
+
+    # A release (and any other record) starts no timer.
+    ok("releaseReservation", {"id": "cart-short"})
+    released = deliver(table_stream.lambda_event(table_stream.new_records()), appsync, bus)
+    assert released.response == {"batchItemFailures": []}
+    assert holds.take() == []
+    assert [p.payload["reserved"] for p in released.publishes] == [3]
+
+
+def test_a_refused_timer_fails_its_record_and_holds_back_its_reservation_s_later_records(
+    table_stream: TableStream, appsync: FakeAppSync, bus: FakeBus, holds: HoldsQueue
+) -> None:
+    drill = ok("createItem", {"input": _item("DRILL", "tools", quantity=20, reorder=5)})
+    deliver(table_stream.lambda_event(table_stream.new_records()), appsync, bus)
+    first = _reserve("cart-1", drill["id"], 2, seconds=600)
+    second = _reserve("cart-2", drill["id"], 3, seconds=600)
+    ok("releaseReservation", {"id": "cart-1"})
+    event = table_stream.lambda_event(table_stream.new_records())
+    holds.refused.add("cart-1")
+
+    refused = deliver(event, appsync, bus)
+
+    # cart-1's INSERT fails, and its release (a later record of the same partition) is held back; cart-2's timer is
+    # sent, and the item's records are published.
+    reservation_records = [
+        record["dynamodb"]["SequenceNumber"]
+        for record in event["Records"]
+        if record["dynamodb"]["Keys"]["pk"]["S"] == "RESERVATION#cart-1"
+    ]
+    assert len(reservation_records) == 2
+    assert _failures(refused) == reservation_records
+    assert [message["MessageBody"] for message in holds.take()] == [message_body(_timer(second))]
+    assert len([p for p in refused.publishes if p.field == "publishItemChanged"]) == 3
+
+    # Lambda delivers the batch again from the first failed record: now cart-1's timer goes (sent once more for
+    # cart-2 if it comes again: expiring is idempotent).
+    holds.refused.clear()
+    retried = deliver(event, appsync, bus)
+    assert retried.response == {"batchItemFailures": []}
+    assert message_body(_timer(first)) in [message["MessageBody"] for message in holds.take()]
+
+
+def test_an_expiry_is_heard_the_timer_expires_the_reservation_and_its_write_publishes_the_item_s_figures(
+    table_stream: TableStream, appsync: FakeAppSync, bus: FakeBus, holds: HoldsQueue
+) -> None:
+    drill = ok("createItem", {"input": _item("DRILL", "tools", quantity=20, reorder=5)})
+    deliver(table_stream.lambda_event(table_stream.new_records()), appsync, bus)
+    cart = _reserve("cart", drill["id"], 4, seconds=1)
+    held = deliver(table_stream.lambda_event(table_stream.new_records()), appsync, bus)
+    assert [p.payload["reserved"] for p in held.publishes] == [4]
+    (timer,) = holds.take()
+    assert timer["DelaySeconds"] <= 1
+
+    # The timer becomes visible once the hold has ended (SQS's delay, whole seconds, rounded up).
+    messages = holds.receive(wait_seconds=5)
+    assert len(messages) == 1 and time.time_ns() // 1_000_000 >= epoch_ms(cart["expiresAt"])
+    assert expiry.handler(holds.lambda_event(messages), FakeLambdaContext()) == {"batchItemFailures": []}
+
+    # The expiry's write comes through the stream: subscribers and the bus hear the units come back.
+    heard = deliver(table_stream.lambda_event(table_stream.new_records()), appsync, bus)
+    assert heard.response == {"batchItemFailures": []}
+    (change,) = heard.publishes
+    assert change.field == "publishItemChanged"
+    assert change.payload == item_now(drill["id"])
+    assert (change.payload["reserved"], change.payload["available"]) == (0, 20)
+    assert [entry["DetailType"] for entry in heard.bus_entries] == ["ItemChanged"]
+    assert holds.take() == []  # the tidying write starts no timer
