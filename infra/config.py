@@ -80,6 +80,19 @@ class EventsConfig:
 
 
 @dataclass(frozen=True)
+class ExpiryConfig:
+    """The holds queue and the expiry handler (infra/expiry.py): each reservation's hold timer waits in the queue
+    until its hold ends, then the handler tidies the ended holds off its items, so subscribers hear the change. The
+    handler is a resolver function like the others (FunctionsConfig's memory and timeout)."""
+
+    batch_size: int = 10  # messages per invocation: SQS's most without a batching window
+    # Concurrent invocations at most: a burst of expiries (a sale's carts ending together) writes the table at a
+    # bounded rate beside the sales; messages wait in the queue meanwhile (its age alarm says when too long).
+    max_concurrency: int = 5
+    max_receive_count: int = 5  # deliveries of a failing message before it moves to the dead-letter queue
+
+
+@dataclass(frozen=True)
 class ApiConfig:
     api_key_expiry_days: int  # counted from each deployment (AppSync allows 1 to 365)
     introspection: bool
@@ -111,6 +124,10 @@ class AlarmThresholds:
     stream_iterator_age_ms: int = 60_000  # the oldest record the stream handler read was written this long before
     stream_failed_batches: int = 1  # batches the stream handler gave up on, waiting in the failure queue
     stream_records_failed: int = 1  # stream records the handler reported failed (partial batch failures)
+    # A hold timer waits in its queue up to SQS's longest delay (900 s, then another hop) before it can be received:
+    # older than this, expiries are heard late (the expiry handler fails, is throttled or is capped).
+    holds_oldest_message_age_seconds: int = 1200
+    holds_dead_letters: int = 1  # hold timers given up on: those expiries were not heard (reads stay exact)
 
 
 @dataclass(frozen=True)
@@ -138,6 +155,7 @@ class EnvironmentConfig:
     web_acl: WebAclConfig | None  # None: no WAF
     api_settings: ApiSettings = field(default_factory=ApiSettings)
     events: EventsConfig = field(default_factory=EventsConfig)
+    expiry: ExpiryConfig = field(default_factory=ExpiryConfig)
 
     @property
     def parameter_path(self) -> str:

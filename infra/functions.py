@@ -1,6 +1,7 @@
 """The API's functions, each with its own role, log group and only the rights its code uses: the two resolver
-functions, queries (read-only, cannot write) and mutations, and the stream handler that makes the API's events
-(wired to the table's stream, the API and the bus by infra/events.py)."""
+functions, queries (read-only, cannot write) and mutations; the expiry handler, which serves the domain like them
+(wired to the holds queue by infra/expiry.py); and the stream handler that makes the API's events (wired to the
+table's stream, the API and the bus by infra/events.py)."""
 
 from __future__ import annotations
 
@@ -50,8 +51,11 @@ WRITE_ACTIONS = (
     "dynamodb:UpdateItem",  # releaseReservation gives holds back in place, inside a transaction
     "dynamodb:ConditionCheckItem",  # setStock checks the items a count leaves unchanged
 )
+# InventoryService.expire_reservation: the reservation, its items, one write of the items it tidies.
+EXPIRY_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem")  # a transaction of puts for several
 
 STREAM_HANDLER = "resolvers.stream.handler"
+EXPIRY_HANDLER = "resolvers.expiry.handler"
 
 # AWS publishes each Powertools release's layer ARN, per region, under this public parameter.
 POWERTOOLS_LAYER_PARAMETER = "/aws/service/powertools/python/arm64/python3.13/{release}"
@@ -76,8 +80,8 @@ def metrics_namespace(environment: str) -> str:
 
 
 class ResolverFunctions(Construct):
-    """``queries``: Query.* and Item.movements (batch); ``mutations``: Mutation.*; ``stream`` (once
-    add_stream_handler made it): the table's stream records to events."""
+    """``queries``: Query.* and Item.movements (batch); ``mutations``: Mutation.*; ``expiry``: hold timers to
+    expired reservations; ``stream`` (once add_stream_handler made it): the table's stream records to events."""
 
     def __init__(
         self,
@@ -128,17 +132,26 @@ class ResolverFunctions(Construct):
             reserved_concurrency=config.mutations_reserved_concurrency,
             environment=resolver_environment,
         )
+        # It builds the same service as the resolvers (resolvers/runtime.py), hence the same configuration, the
+        # page-token secret included (Settings requires it, though expiring signs no token).
+        self.expiry = self._function(
+            "Expiry",
+            handler=EXPIRY_HANDLER,
+            description="Inventory hold expiry: tidies ended holds off the items, so subscribers hear the change",
+            reserved_concurrency=None,
+            environment=resolver_environment,
+        )
         self.stream: lambda_.Function | None = None
 
         dynamodb_table = table.table
         index_arns = [f"{dynamodb_table.table_arn}/index/{name}" for name in table.index_names]
         self._allow(self.queries, READ_ACTIONS, [dynamodb_table.table_arn, *index_arns])
         self._allow(self.mutations, WRITE_ACTIONS, [dynamodb_table.table_arn])  # no write path reads an index
-        for function in (self.queries, self.mutations):
+        self._allow(self.expiry, EXPIRY_ACTIONS, [dynamodb_table.table_arn])
+        services = (self.queries, self.mutations, self.expiry)
+        for function in services:
             configuration.grant_read(function)
-        configuration.restrict_secret_to(
-            *(function.role for function in (self.queries, self.mutations) if function.role)
-        )
+        configuration.restrict_secret_to(*(function.role for function in services if function.role))
 
     def add_stream_handler(self, config: EventsConfig, *, graphql_url: str, event_bus_name: str) -> lambda_.Function:
         """The stream handler: it reads no table, setting or secret, only the stream records it is given; what it
@@ -160,7 +173,8 @@ class ResolverFunctions(Construct):
 
     @property
     def all(self) -> tuple[lambda_.Function, ...]:
-        return (self.queries, self.mutations) if self.stream is None else (self.queries, self.mutations, self.stream)
+        services = (self.queries, self.mutations, self.expiry)
+        return services if self.stream is None else (*services, self.stream)
 
     @property
     def by_side(self) -> dict[Side, lambda_.Function]:

@@ -1,5 +1,5 @@
-"""CloudWatch alarms (to an SNS topic) on the API, the functions, the table and the events' stream handler, and a
-dashboard with those metrics and the business metrics the functions emit."""
+"""CloudWatch alarms (to an SNS topic) on the API, the functions, the table, the events' stream handler and the
+holds queue, and a dashboard with those metrics and the business metrics the functions emit."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import MonitoringConfig
-from resolvers.metrics import BUSINESS_METRICS, EVENTS_PUBLISHED, STREAM_RECORDS_FAILED
+from resolvers.metrics import BUSINESS_METRICS, EVENTS_PUBLISHED, HOLDS_EXPIRED, STREAM_RECORDS_FAILED
 
 PERIOD = Duration.minutes(5)
 # The DynamoDB operations the functions make (TransactWriteItems carries their deletes).
@@ -41,6 +41,8 @@ class Monitoring(Construct):
         metrics_namespace: str,
         stream_function: lambda_.Function,
         failure_queue: sqs.Queue,
+        holds_queue: sqs.Queue,
+        holds_dead_letters: sqs.Queue,
     ) -> None:
         super().__init__(scope, construct_id)
         thresholds = config.thresholds
@@ -107,6 +109,24 @@ class Monitoring(Construct):
             "The stream handler gave up on records: their events were not published (see the failure queue)",
         )
 
+        # The expiry handler's Errors alarm (above) hears crashes; timers waiting too long, or given up on, show here.
+        holds_age = holds_queue.metric_approximate_age_of_oldest_message(statistic="Maximum", period=PERIOD)
+        holds_given_up = holds_dead_letters.metric_approximate_number_of_messages_visible(
+            statistic="Maximum", period=PERIOD
+        )
+        self._alarm(
+            "HoldsOldestTimerAge",
+            holds_age,
+            thresholds.holds_oldest_message_age_seconds,
+            "Hold timers wait too long: subscribers and the bus hear expiries late (reads stay exact)",
+        )
+        self._alarm(
+            "HoldsDeadLetters",
+            holds_given_up,
+            thresholds.holds_dead_letters,
+            "Hold timers given up on (see the holds dead-letter queue): those expiries were not heard",
+        )
+
         throttled = table.metric_throttled_requests_for_operations(operations=TABLE_OPERATIONS, period=PERIOD)
         system_errors = table.metric_system_errors_for_operations(operations=TABLE_OPERATIONS, period=PERIOD)
         self._alarm(
@@ -161,6 +181,10 @@ class Monitoring(Construct):
                     graph("Stream iterator age, max (ms)", iterator_age),
                     graph("Stream batches given up on", failed_batches),
                     graph("Events published, stream records failed", business(EVENTS_PUBLISHED), records_failed),
+                ],
+                [
+                    graph("Hold timers: oldest age (s), given up on", holds_age, holds_given_up),
+                    graph("Holds expired (items tidied)", business(HOLDS_EXPIRED)),
                 ],
                 [
                     graph(

@@ -1,5 +1,5 @@
-"""The inventory API's one stack: table, configuration, functions, API, events, monitoring and (by config)
-protection."""
+"""The inventory API's one stack: table, configuration, functions, API, events, hold expiry, monitoring and (by
+config) protection."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from infra.api import AppSyncApi
 from infra.config import EnvironmentConfig
 from infra.configuration import Configuration
 from infra.events import StockEvents
+from infra.expiry import HoldExpiry
 from infra.functions import ResolverFunctions, metrics_namespace
 from infra.monitoring import Monitoring
 from infra.protection import WebAcl
@@ -56,6 +57,9 @@ class InventoryStack(Stack):
             log_retention=config.functions.log_retention,
             removal_policy=config.removal_policy,
         )
+        expiry = HoldExpiry(
+            self, "Expiry", config=config.expiry, functions=functions, stream_function=stock_events.function
+        )
         configuration.publish("table-name", table.table.table_name, "The inventory table's name")
         configuration.publish("graphql-url", api.api.graphql_url, "The inventory GraphQL API's URL")
         Monitoring(
@@ -69,6 +73,8 @@ class InventoryStack(Stack):
             metrics_namespace=metrics_namespace(config.name),
             stream_function=stock_events.function,
             failure_queue=stock_events.failure_queue,
+            holds_queue=expiry.queue,
+            holds_dead_letters=expiry.dead_letters,
         )
         if config.web_acl is not None:
             WebAcl(self, "Protection", config=config.web_acl, api_arn=api.api.arn)

@@ -54,12 +54,12 @@ def test_the_bundle_holds_only_the_domain_package_and_the_resolvers(dev: Synthes
     assert set(listing) == sources
 
 
-def test_the_bundle_imports_its_handlers_and_the_stream_handler_without_tests_local_server_or_cdk(
+def test_the_bundle_imports_its_handlers_the_stream_and_the_expiry_handlers_without_tests_local_server_or_cdk(
     dev: Synthesized,
 ) -> None:
     bundle = _bundle(dev)
     script = (
-        "import json, sys; import resolvers.handlers as h; import resolvers.stream; "
+        "import json, sys; import resolvers.handlers as h; import resolvers.stream, resolvers.expiry; "
         "print(json.dumps({'file': h.__file__, 'modules': sorted({m.split('.')[0] for m in sys.modules})}))"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -8,7 +8,7 @@ from typing import Any
 
 from infra.events import STREAM_LIST_ACTION, STREAM_READ_ACTIONS
 from infra.functions import STREAM_HANDLER
-from inventory.config import EVENT_BUS_NAME_VARIABLE, GRAPHQL_URL_VARIABLE
+from inventory.config import EVENT_BUS_NAME_VARIABLE, GRAPHQL_URL_VARIABLE, HOLDS_QUEUE_URL_VARIABLE
 from inventory.events import CHANNELS, SOURCE
 from resolvers.metrics import METRICS_NAMESPACE_VARIABLE
 from tests.infra.conftest import RETENTION_DAYS, Synthesized, logical_id
@@ -16,7 +16,10 @@ from tests.infra.test_functions import _actions, _function, _role_statements
 
 
 def _mapping(synth: Synthesized) -> dict[str, Any]:
-    return synth.one("AWS::Lambda::EventSourceMapping")[1]
+    """The table stream's mapping (the holds queue has one too: tests/infra/test_expiry.py)."""
+    return synth.resources("AWS::Lambda::EventSourceMapping")[
+        logical_id(synth, "AWS::Lambda::EventSourceMapping", "Events/FromStream")
+    ]
 
 
 def _ref(synth: Synthesized, resource_type: str, path: str) -> dict[str, str]:
@@ -39,9 +42,9 @@ def test_the_stream_handler_runs_like_the_other_functions_with_the_api_url_and_t
     variables = properties["Environment"]["Variables"]
     assert variables[GRAPHQL_URL_VARIABLE] == {"Fn::GetAtt": [api_id, "GraphQLUrl"]}
     assert variables[EVENT_BUS_NAME_VARIABLE] == {"Ref": env.one("AWS::Events::EventBus")[0]}
-    assert not any(
-        name.startswith("INVENTORY_") for name in variables.keys() - {GRAPHQL_URL_VARIABLE, EVENT_BUS_NAME_VARIABLE}
-    )
+    assert variables[HOLDS_QUEUE_URL_VARIABLE] == _ref(env, "AWS::SQS::Queue", "Expiry/Holds")
+    own = {GRAPHQL_URL_VARIABLE, EVENT_BUS_NAME_VARIABLE, HOLDS_QUEUE_URL_VARIABLE}
+    assert not any(name.startswith("INVENTORY_") for name in variables.keys() - own)
     # resolvers/stream.py emits EventsPublished and StreamRecordsFailed only where the namespace is set.
     queries_variables = _function(env, "Queries")["Properties"]["Environment"]["Variables"]
     assert variables[METRICS_NAMESPACE_VARIABLE] == queries_variables[METRICS_NAMESPACE_VARIABLE]
@@ -120,7 +123,7 @@ def _grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
     }
 
 
-def test_the_stream_handler_may_only_read_and_list_the_stream_publish_put_events_and_report_failures(
+def test_the_stream_handler_may_only_read_and_list_the_stream_publish_put_events_report_failures_and_send_timers(
     env: Synthesized,
 ) -> None:
     api_arn = {"Fn::GetAtt": [env.one("AWS::AppSync::GraphQLApi")[0], "Arn"]}
@@ -141,6 +144,7 @@ def test_the_stream_handler_may_only_read_and_list_the_stream_publish_put_events
             },
             {"Action": "events:PutEvents", "Resource": _arn(env, "AWS::Events::EventBus", "Events/Bus")},
             {"Action": "sqs:SendMessage", "Resource": _arn(env, "AWS::SQS::Queue", "Events/FailedBatches")},
+            {"Action": "sqs:SendMessage", "Resource": _arn(env, "AWS::SQS::Queue", "Expiry/Holds")},  # hold timers
         ]
     )
     assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)

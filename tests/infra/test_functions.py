@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 
-from infra.functions import READ_ACTIONS, WRITE_ACTIONS, pinned_powertools_release
+from infra.functions import EXPIRY_HANDLER, READ_ACTIONS, WRITE_ACTIONS, pinned_powertools_release
 from inventory.config import PAGE_TOKEN_SECRET_ID_VARIABLE, PARAMETER_PATH_VARIABLE
 from inventory.table import TABLE
 from tests.infra.conftest import RETENTION_DAYS, Synthesized, logical_id
 
 FUNCTIONS = {"Queries": "resolvers.handlers.queries_handler", "Mutations": "resolvers.handlers.mutations_handler"}
+# Every function that builds the service (resolvers/runtime.py): the resolvers and the expiry handler.
+SERVICES = {**FUNCTIONS, "Expiry": EXPIRY_HANDLER}
 # Every DynamoDB action that changes data, and the wildcards that would include one.
 DYNAMODB_WRITES = {
     "dynamodb:PutItem",
@@ -58,7 +60,7 @@ def _table_arn(synth: Synthesized) -> dict[str, Any]:
     return {"Fn::GetAtt": [synth.one("AWS::DynamoDB::GlobalTable")[0], "Arn"]}
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", SERVICES)
 def test_each_function_runs_python_3_13_on_arm64_with_its_configured_memory_and_timeout(
     env: Synthesized, name: str
 ) -> None:
@@ -67,7 +69,7 @@ def test_each_function_runs_python_3_13_on_arm64_with_its_configured_memory_and_
     env.template.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Handler": FUNCTIONS[name],
+            "Handler": SERVICES[name],
             "Runtime": "python3.13",
             "Architectures": ["arm64"],
             "MemorySize": config.memory_mb,
@@ -77,7 +79,7 @@ def test_each_function_runs_python_3_13_on_arm64_with_its_configured_memory_and_
     )
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", SERVICES)
 def test_powertools_comes_from_the_aws_layer_resolved_in_the_deployment_region(env: Synthesized, name: str) -> None:
     (layer,) = _function(env, name)["Properties"]["Layers"]
 
@@ -87,7 +89,7 @@ def test_powertools_comes_from_the_aws_layer_resolved_in_the_deployment_region(e
     assert pinned_powertools_release() == "3.37.0"
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", SERVICES)
 def test_each_function_finds_its_configuration_through_its_environment(env: Synthesized, name: str) -> None:
     variables = _function(env, name)["Properties"]["Environment"]["Variables"]
     secret_id = env.one("AWS::SecretsManager::Secret")[0]
@@ -102,7 +104,7 @@ def test_each_function_finds_its_configuration_through_its_environment(env: Synt
     assert "INVENTORY_PAGE_TOKEN_SECRET" not in variables  # the secret's value never sits in the template
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", SERVICES)
 def test_each_function_logs_to_its_own_log_group_with_the_configured_retention(env: Synthesized, name: str) -> None:
     properties = _function(env, name)["Properties"]
     log_group_id = properties["LoggingConfig"]["LogGroup"]["Ref"]
@@ -158,12 +160,12 @@ def test_the_mutation_function_makes_only_its_own_calls_on_the_table(env: Synthe
 
 
 def test_no_function_policy_has_a_wildcard_action(env: Synthesized) -> None:
-    for name in FUNCTIONS:
+    for name in (*SERVICES, "Stream"):
         actions = [action for s in _role_statements(env, name) for action in _actions(s)]
         assert [action for action in actions if "*" in action] == []
 
 
-@pytest.mark.parametrize("name", FUNCTIONS)
+@pytest.mark.parametrize("name", SERVICES)
 def test_each_function_reads_its_settings_by_path_and_the_page_token_secret(env: Synthesized, name: str) -> None:
     statements = _role_statements(env, name)
     ssm = [s for s in statements if any(a.startswith("ssm:") for a in _actions(s))]
@@ -177,10 +179,11 @@ def test_each_function_reads_its_settings_by_path_and_the_page_token_secret(env:
     assert secret["Resource"] == {"Ref": env.one("AWS::SecretsManager::Secret")[0]}
 
 
-def test_only_the_two_functions_may_read_the_page_token_secret(env: Synthesized) -> None:
+def test_only_the_functions_that_build_the_service_may_read_the_page_token_secret(env: Synthesized) -> None:
     (_, policy) = env.one("AWS::SecretsManager::ResourcePolicy")
     (statement,) = policy["Properties"]["ResourcePolicy"]["Statement"]
-    roles = [_function(env, name)["Properties"]["Role"] for name in FUNCTIONS]
+    # The expiry handler builds the same service (its Settings require the secret); the stream handler reads none.
+    roles = [_function(env, name)["Properties"]["Role"] for name in (*FUNCTIONS, "Expiry")]
 
     assert (statement["Effect"], statement["Principal"], statement["Action"]) == (
         "Deny",

@@ -29,7 +29,7 @@ def _math_alarm(synth: Synthesized, metric_name: str) -> dict[str, Any]:
 def test_every_alarm_notifies_the_alarm_topic(any_env: Synthesized) -> None:
     topic_id = any_env.one("AWS::SNS::Topic")[0]
 
-    assert len(_alarms(any_env)) == 16
+    assert len(_alarms(any_env)) == 21
     assert all(alarm["AlarmActions"] == [{"Ref": topic_id}] for alarm in _alarms(any_env))
     assert all(alarm["TreatMissingData"] == "notBreaching" for alarm in _alarms(any_env))
 
@@ -56,6 +56,7 @@ def test_lambda_errors_throttles_and_p99_duration_near_the_timeout_raise_alarms(
         "Queries": env.config.functions.timeout_seconds,
         "Mutations": env.config.functions.timeout_seconds,
         "Stream": env.config.events.timeout_seconds,
+        "Expiry": env.config.functions.timeout_seconds,
     }
     function_ids = {name: logical_id(env, "AWS::Lambda::Function", f"Functions/{name}") for name in timeouts}
 
@@ -77,7 +78,11 @@ def test_the_stream_handler_falling_behind_or_giving_up_on_records_raises_alarms
     stream_id = logical_id(env, "AWS::Lambda::Function", "Functions/Stream")
     queue_id = logical_id(env, "AWS::SQS::Queue", "Events/FailedBatches")
     (iterator_age,) = _simple_alarms(env, "AWS/Lambda", "IteratorAge")
-    (failed,) = _simple_alarms(env, "AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    (failed,) = [
+        alarm
+        for alarm in _simple_alarms(env, "AWS/SQS", "ApproximateNumberOfMessagesVisible")
+        if alarm["Dimensions"][0]["Value"]["Fn::GetAtt"][0] == queue_id
+    ]
 
     assert (iterator_age["Statistic"], iterator_age["Threshold"], iterator_age["Dimensions"]) == (
         "Maximum",

@@ -114,5 +114,5 @@ def test_prod_retains_the_table_and_the_log_groups_and_dev_deletes_them(env: Syn
         if resource["Type"] in {"AWS::DynamoDB::GlobalTable", "AWS::Logs::LogGroup"}
     ]
 
-    assert len(kept) == 6  # the table, the three functions' log groups, AppSync's, the bus's events
+    assert len(kept) == 7  # the table, the four functions' log groups, AppSync's, the bus's events
     assert {(r["DeletionPolicy"], r["UpdateReplacePolicy"]) for r in kept} == {(policy, policy)}
