@@ -83,9 +83,12 @@ class EventsConfig:
 class ExpiryConfig:
     """The holds queue and the expiry handler (infra/expiry.py): each reservation's hold timer waits in the queue
     until its hold ends, then the handler tidies the ended holds off its items, so subscribers hear the change. The
-    handler is a resolver function like the others (FunctionsConfig's memory and timeout)."""
+    handler is built like the resolver functions (FunctionsConfig's memory), with its own timeout."""
 
     batch_size: int = 10  # messages per invocation: SQS's most without a batching window
+    # A batch's expiries run one after another, each retrying lost races on a busy item (waits of up to 2 s): more
+    # time than a resolver's answer, so a busy item times the batch out (and counts a receive) less often.
+    timeout_seconds: int = 60
     # Concurrent invocations at most: a burst of expiries (a sale's carts ending together) writes the table at a
     # bounded rate beside the sales; messages wait in the queue meanwhile (its age alarm says when too long).
     max_concurrency: int = 5

@@ -14,7 +14,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.config import EventsConfig, FunctionsConfig
+from infra.config import EventsConfig, ExpiryConfig, FunctionsConfig
 from infra.configuration import Configuration
 from infra.nag import suppress
 from infra.table import InventoryTable
@@ -89,6 +89,7 @@ class ResolverFunctions(Construct):
         construct_id: str,
         *,
         config: FunctionsConfig,
+        expiry: ExpiryConfig,
         environment: str,
         table: InventoryTable,
         configuration: Configuration,
@@ -140,6 +141,7 @@ class ResolverFunctions(Construct):
             description="Inventory hold expiry: tidies ended holds off the items, so subscribers hear the change",
             reserved_concurrency=None,
             environment=resolver_environment,
+            timeout_seconds=expiry.timeout_seconds,
         )
         self.stream: lambda_.Function | None = None
 

@@ -31,6 +31,7 @@ class InventoryStack(Stack):
             self,
             "Functions",
             config=config.functions,
+            expiry=config.expiry,
             environment=config.name,
             table=table,
             configuration=configuration,

@@ -56,7 +56,7 @@ def test_lambda_errors_throttles_and_p99_duration_near_the_timeout_raise_alarms(
         "Queries": env.config.functions.timeout_seconds,
         "Mutations": env.config.functions.timeout_seconds,
         "Stream": env.config.events.timeout_seconds,
-        "Expiry": env.config.functions.timeout_seconds,
+        "Expiry": env.config.expiry.timeout_seconds,
     }
     function_ids = {name: logical_id(env, "AWS::Lambda::Function", f"Functions/{name}") for name in timeouts}
 
