@@ -59,8 +59,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
             now_ms = time.time_ns() // 1_000_000
             timer = timer_of(record.raw_event)
             if timer is not None:
-                # Before the events: a retry after a failed publish sends the timer again, which costs one read of the
-                # reservation (expiring is idempotent); the other order would make every subscriber hear it twice.
+                # Before the events: a retry after a failed publish sends the timer again, which costs the expiry a
+                # read or two (it is idempotent); after them, a failed send would make subscribers hear them twice.
                 holds_queue().send(timer, now_ms)
             # Figures that depend on time (reserved, available) as of publishing: what a read would answer now.
             events = events_of(record.raw_event, now_ms)
