@@ -10,6 +10,7 @@ from infra.expiry import QUEUE_POLL_ACTIONS, RETENTION, VISIBILITY_TIMEOUT_FUNCT
 from infra.functions import EXPIRY_ACTIONS
 from inventory.config import HOLDS_QUEUE_URL_VARIABLE
 from inventory.expiry import MAX_DELAY_SECONDS
+from resolvers.metrics import HOLDS_EXPIRED
 from tests.infra.conftest import Synthesized, logical_id
 from tests.infra.test_events import _grants
 from tests.infra.test_functions import _actions, _function, _role_statements, _table_arn
@@ -146,3 +147,13 @@ def test_timers_waiting_too_long_or_given_up_on_raise_alarms(env: Synthesized) -
         and a["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": expiry_id}}]
     ]
     assert len(errors) == 1
+
+
+def test_the_dashboard_charts_the_timers_and_the_holds_expired(env: Synthesized) -> None:
+    (_, dashboard) = env.one("AWS::CloudWatch::Dashboard")
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+
+    assert f'\\"Inventory/{env.config.name}\\",\\"{HOLDS_EXPIRED}\\",\\"service\\",\\"inventory\\"' in body
+    assert '\\"AWS/SQS\\",\\"ApproximateAgeOfOldestMessage\\"' in body
+    for queue in ("Holds", "HoldsDeadLetters"):
+        assert _queue_id(env, queue) in body
