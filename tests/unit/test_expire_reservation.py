@@ -33,6 +33,7 @@ from inventory.views import Json, item_view
 from tests.unit.conftest import Clock
 
 HOLD = timedelta(seconds=60)
+Race = Callable[[str, Callable[[], object]], None]
 
 
 @pytest.fixture
@@ -78,6 +79,14 @@ def at(clock: Clock, ms: int) -> None:
     clock.now = datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=ms % 1000 * 1000)
 
 
+def ended_hold(service: InventoryService, clock: Clock) -> Item:
+    """SKU-1 with 3 held by reservation r-1, the clock 5 ms past that hold's end."""
+    item = create(service, "SKU-1")
+    ends = reserve(service, "r-1", [(item.id, 3)])
+    at(clock, ends + 5)
+    return item
+
+
 @pytest.fixture
 def rival(dynamodb: Any, settings: Settings, clock: Clock) -> InventoryService:
     """Another writer on the same table, through its own client: its calls are not counted with the service's."""
@@ -86,7 +95,7 @@ def rival(dynamodb: Any, settings: Settings, clock: Clock) -> InventoryService:
 
 
 @pytest.fixture
-def race(dynamodb: Any) -> Iterator[Callable[[str, Callable[[], object]], None]]:
+def race(dynamodb: Any) -> Iterator[Race]:
     """race(operation, write): ``write`` lands just before the service's first ``operation`` call (reads done)."""
     armed: list[str] = []
 
@@ -163,9 +172,7 @@ def test_a_committed_released_or_unknown_reservation_writes_nothing_after_its_en
 def test_a_hold_another_write_tidied_first_leaves_nothing_to_write(
     service: InventoryService, clock: Clock, calls: Counter[str]
 ) -> None:
-    item = create(service, "SKU-1")
-    ends = reserve(service, "r-1", [(item.id, 3)])
-    at(clock, ends + 5)
+    item = ended_hold(service, clock)
     service.adjust_stock(AdjustStock(item.id, 1, MovementReason.RECEIVED, None, "k-1"))  # every write tidies
     adjusted = stored(service, item.id)
     assert adjusted.levels[MAIN_LOCATION_ID].holds == {}
@@ -176,9 +183,7 @@ def test_a_hold_another_write_tidied_first_leaves_nothing_to_write(
 
 
 def test_a_second_expiry_writes_nothing(service: InventoryService, clock: Clock, calls: Counter[str]) -> None:
-    item = create(service, "SKU-1")
-    ends = reserve(service, "r-1", [(item.id, 3)])
-    at(clock, ends + 5)
+    item = ended_hold(service, clock)
     (written,) = service.expire_reservation("r-1")
     clock.now += timedelta(seconds=1)
     calls.clear()
@@ -223,15 +228,9 @@ def test_every_ended_hold_of_the_reservations_items_goes_in_one_transaction_at_e
 
 
 def test_an_expiry_that_loses_to_a_write_that_tidied_writes_nothing_more(
-    service: InventoryService,
-    rival: InventoryService,
-    clock: Clock,
-    calls: Counter[str],
-    race: Callable[[str, Callable[[], object]], None],
+    service: InventoryService, rival: InventoryService, clock: Clock, calls: Counter[str], race: Race
 ) -> None:
-    item = create(service, "SKU-1")
-    ends = reserve(service, "r-1", [(item.id, 3)])
-    at(clock, ends + 5)
+    item = ended_hold(service, clock)
     race("PutItem", lambda: rival.adjust_stock(AdjustStock(item.id, 1, MovementReason.RECEIVED, None, "k-1")))
     calls.clear()
     assert service.expire_reservation("r-1") == ()
@@ -242,30 +241,20 @@ def test_an_expiry_that_loses_to_a_write_that_tidied_writes_nothing_more(
 
 
 def test_an_expiry_that_loses_to_an_edit_tidies_the_edited_item(
-    service: InventoryService,
-    rival: InventoryService,
-    clock: Clock,
-    calls: Counter[str],
-    race: Callable[[str, Callable[[], object]], None],
+    service: InventoryService, rival: InventoryService, clock: Clock, calls: Counter[str], race: Race
 ) -> None:
-    item = create(service, "SKU-1")
-    ends = reserve(service, "r-1", [(item.id, 3)])
-    at(clock, ends + 5)
+    item = ended_hold(service, clock)
     race("PutItem", lambda: rival.update_item(UpdateItem(item.id, 1, name="Renamed")))  # an edit tidies no hold
     calls.clear()
     (written,) = service.expire_reservation("r-1")
     assert calls == {"GetItem": 1, "BatchGetItem": 1, "PutItem": 2}
     assert written == stored(service, item.id)
     assert (written.name, written.version, written.levels[MAIN_LOCATION_ID].holds) == ("Renamed", 2, {})
-    assert written.updated_at == Instant.from_ms(ends + 5).text  # the edit's, later than the hold's end: kept
+    assert written.updated_at == service.now().text  # the edit's, later than the hold's end: kept
 
 
 def test_a_transaction_that_loses_on_one_item_tidies_the_rest_again_alone(
-    service: InventoryService,
-    rival: InventoryService,
-    clock: Clock,
-    calls: Counter[str],
-    race: Callable[[str, Callable[[], object]], None],
+    service: InventoryService, rival: InventoryService, clock: Clock, calls: Counter[str], race: Race
 ) -> None:
     drill, saw = create(service, "DRILL"), create(service, "SAW")
     ends = reserve(service, "r-1", [(drill.id, 3), (saw.id, 2)])
