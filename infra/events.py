@@ -23,6 +23,7 @@ from constructs import Construct
 from infra.config import EventsConfig
 from infra.functions import ResolverFunctions
 from infra.nag import suppress
+from infra.queues import queue_with_dead_letters
 from infra.table import InventoryTable
 from inventory.events import CHANNELS, SOURCE
 
@@ -108,20 +109,8 @@ class StockEvents(Construct):
             targets=[_LogGroupTarget(self.log_group)],
         )
 
-        dead_letters = sqs.Queue(
-            self,
-            "FailedBatchesDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=FAILURE_RETENTION,
-        )
-        self.failure_queue = sqs.Queue(
-            self,
-            "FailedBatches",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=FAILURE_RETENTION,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=DEAD_LETTER_AFTER_RECEIVES),
+        self.failure_queue, _ = queue_with_dead_letters(
+            self, "FailedBatches", retention=FAILURE_RETENTION, max_receive_count=DEAD_LETTER_AFTER_RECEIVES
         )
 
         self.function = functions.add_stream_handler(

@@ -13,11 +13,11 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import ExpiryConfig
 from infra.functions import ResolverFunctions
+from infra.queues import queue_with_dead_letters
 from inventory.config import HOLDS_QUEUE_URL_VARIABLE
 
 # What Lambda's event source mapping does with the queue, as the function's role.
@@ -43,23 +43,14 @@ class HoldExpiry(Construct):
         self.function = functions.expiry
         assert self.function.timeout is not None, "every function has its timeout (infra/functions.py)"
 
-        self.dead_letters = sqs.Queue(
-            self,
-            "HoldsDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=RETENTION,
-        )
-        self.queue = sqs.Queue(
+        self.queue, self.dead_letters = queue_with_dead_letters(
             self,
             "Holds",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,  # no KMS key: the functions need no kms: right
-            enforce_ssl=True,
+            retention=RETENTION,
+            max_receive_count=config.max_receive_count,
             visibility_timeout=Duration.seconds(
                 VISIBILITY_TIMEOUT_FUNCTION_TIMEOUTS * self.function.timeout.to_seconds()
             ),
-            retention_period=RETENTION,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=config.max_receive_count),
         )
 
         # Both send timers: the stream handler a reservation's first, the expiry handler the next hop of a long hold.
