@@ -3,27 +3,20 @@ each change, whatever mutation made it, to the subscribers whose arguments match
 
 Each case runs on items, a location and a category of its own, with four subscribers listening: one item
 (``onItemChanged(id)``, ``onStockMovement(itemId)``), one location (``onStockMovement(locationId)``) and one category
-(``onLowStock(category)``). A subscriber must hear exactly what the change means to it. Events arrive one stream poll
-after the change, so a case waits until every expected event came (a generous bound), then for a quiet moment in
-which nothing more may come.
+(``onLowStock(category)``). A subscriber must hear exactly what the change means to it; how long a case waits for
+that is tests/contract/subscriptions.py's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from gql import Client, GraphQLRequest
-from gql.client import AsyncClientSession
+from gql import Client
 from gql.transport.httpx import HTTPXAsyncTransport
-from gql.transport.websockets import WebsocketsTransport
 from starlette.testclient import TestClient
 
 from devserver import user_pool
@@ -37,18 +30,22 @@ from inventory.events import Event, EventKind, events_of, publish_request
 from inventory.service import InventoryService
 from inventory.table import ensure_table
 from tests.conftest import TEST_SECRET
-from tests.contract.examples import document
 from tests.contract.server import ServerProcess
-
-Json = dict[str, Any]
-
-ARRIVAL_TIMEOUT_SECONDS = 30  # a bound, not an expectation: events come one poll (~0.15 s) after the change
-QUIET_SECONDS = 1.0  # after the expected events, how long nothing else may come
-REORDER_POINT = 5
-STOCKED = 10  # the item under watch starts every case with this much at the watched location, above its reorder point
-
-ITEM_FIELDS = "{ id quantity lowStock }"
-MOVEMENT_FIELDS = "{ itemId locationId delta reason }"
+from tests.contract.subscriptions import (
+    STOCKED,
+    Expected,
+    Subscriber,
+    Watch,
+    category_low_stock,
+    item_changes,
+    item_movements,
+    listening,
+    live,
+    location_movements,
+    project_movement,
+    request,
+    settled,
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,104 +54,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield process
 
 
-def _request(name: str, **variables: Any) -> GraphQLRequest:
-    return GraphQLRequest(document(name), variable_values=variables)
-
-
-def _item(event: Json) -> tuple[Any, ...]:
-    return (event["id"], event["quantity"], event["lowStock"])
-
-
-def _movement(event: Json) -> tuple[Any, ...]:
-    return (event["itemId"], event["locationId"], event["delta"], event["reason"])
-
-
-@dataclass
-class Subscriber:
-    name: str
-    query: str
-    variables: Json
-    project: Callable[[Json], tuple[Any, ...]]
-    heard: list[tuple[Any, ...]] = field(default_factory=list)
-
-
-@dataclass
-class Watch:
-    """What a case works on: the watched item, location and category, another item, and the HTTP session."""
-
-    http: AsyncClientSession
-    item: str
-    location: str
-    category: str
-    other: str
-    keys: Iterator[int] = field(default_factory=itertools.count)
-
-    async def run(self, name: str, **variables: Any) -> Json:
-        result: Json = await self.http.execute(_request(name, **variables))
-        return result
-
-    def key(self) -> str:
-        return f"key-{uuid.uuid4().hex}-{next(self.keys)}"
-
-    async def adjust(self, item: str, delta: int, location: str | None = None) -> Json:
-        movement = {
-            "itemId": item,
-            "delta": delta,
-            "reason": "RECEIVED" if delta > 0 else "SOLD",
-            "idempotencyKey": self.key(),
-            "locationId": location or self.location,
-        }
-        answer: Json = (await self.run("adjust-stock", input=movement))["adjustStock"]
-        return answer
-
-    async def state(self, item: str) -> tuple[Any, ...]:
-        found = (await self.run("get-item", id=item, movementsLimit=1))["getItem"]
-        return _item(found)
-
-    async def create(self, category: str, quantity: int = 0, location: str | None = None) -> Json:
-        new = {
-            "sku": f"EVT-{uuid.uuid4().hex[:12]}",
-            "name": "Watched",
-            "category": category,
-            "price": 1.5,
-            "quantity": quantity,
-            "reorderPoint": REORDER_POINT,
-            "locationId": location,
-        }
-        answer: Json = (await self.run("create-item", input=new))["createItem"]
-        return answer
-
-
 def _subscribers(watch: Watch) -> list[Subscriber]:
-    return [
-        Subscriber(
-            "item changes",
-            f"subscription($id: ID) {{ onItemChanged(id: $id) {ITEM_FIELDS} }}",
-            {"id": watch.item},
-            _item,
-        ),
-        Subscriber(
-            "item movements",
-            f"subscription($itemId: ID) {{ onStockMovement(itemId: $itemId) {MOVEMENT_FIELDS} }}",
-            {"itemId": watch.item},
-            _movement,
-        ),
-        Subscriber(
-            "location movements",
-            f"subscription($locationId: ID) {{ onStockMovement(locationId: $locationId) {MOVEMENT_FIELDS} }}",
-            {"locationId": watch.location},
-            _movement,
-        ),
-        Subscriber(
-            "category low stock",
-            f"subscription($category: String) {{ onLowStock(category: $category) {ITEM_FIELDS} }}",
-            {"category": watch.category},
-            _item,
-        ),
-    ]
+    return [item_changes(watch), item_movements(watch), location_movements(watch), category_low_stock(watch)]
 
 
-Expected = dict[str, list[tuple[Any, ...]]]
 Case = Callable[[Watch], Awaitable[Expected]]
 
 
@@ -204,7 +107,9 @@ async def _fulfill(watch: Watch) -> Expected:
         "lines": [{"itemId": watch.item, "quantity": 2}, {"itemId": watch.other, "quantity": 1}],
     }
     movements = (await watch.run("fulfill-order", input=order))["fulfillOrder"]["movements"]
-    mine, theirs = (next(_movement(m) for m in movements if m["itemId"] == item) for item in (watch.item, watch.other))
+    mine, theirs = (
+        next(project_movement(m) for m in movements if m["itemId"] == item) for item in (watch.item, watch.other)
+    )
     return {
         "item changes": [(watch.item, STOCKED - 2, False)],
         "item movements": [mine],
@@ -218,7 +123,7 @@ async def _reserve_commit_release(watch: Watch) -> Expected:
     committed = (await watch.run("commit-reservation", id="cart-a"))["commitReservation"]
     await watch.run("reserve-stock", input={**hold, "reservationId": "cart-b"})
     await watch.run("release-reservation", id="cart-b")
-    (sold,) = (_movement(m) for m in committed["movements"])
+    (sold,) = (project_movement(m) for m in committed["movements"])
     after = STOCKED - 3
     # Holding and releasing change the item (its reservations), not its stock: no movement, no crossing.
     return {
@@ -236,7 +141,7 @@ async def _transfer(watch: Watch) -> Expected:
         "lines": [{"itemId": watch.item, "quantity": 4}],
     }
     movements = [
-        _movement(m) for m in (await watch.run("transfer-stock", input=transfer))["transferStock"]["movements"]
+        project_movement(m) for m in (await watch.run("transfer-stock", input=transfer))["transferStock"]["movements"]
     ]
     assert {(location, delta) for _, location, delta, _ in movements} == {(watch.location, -4), ("MAIN", 4)}
     return {
@@ -253,7 +158,7 @@ async def _set(watch: Watch) -> Expected:
         "lines": [{"itemId": watch.item, "onHand": 2}, {"itemId": watch.other, "onHand": 0}],
     }
     movements = (await watch.run("set-stock", input=count))["setStock"]["movements"]
-    (counted,) = (_movement(m) for m in movements if m["itemId"] == watch.item)
+    (counted,) = (project_movement(m) for m in movements if m["itemId"] == watch.item)
     assert counted[2] == 2 - STOCKED
     return {
         "item changes": [(watch.item, 2, True)],
@@ -276,77 +181,21 @@ CASES: dict[str, Case] = {
 }
 
 
-@contextlib.asynccontextmanager
-async def _listening(server: ServerProcess, subscribers: list[Subscriber]) -> AsyncIterator[None]:
-    transport = WebsocketsTransport(
-        url=server.ws_url,
-        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
-        init_payload={"x-api-key": server.api_key},
-    )
-    async with Client(transport=transport) as session:
-
-        async def listen(subscriber: Subscriber) -> None:
-            request = GraphQLRequest(subscriber.query, variable_values=subscriber.variables)
-            async for result in session.subscribe(request):
-                (event,) = result.values()
-                subscriber.heard.append(subscriber.project(event))
-
-        tasks = [asyncio.create_task(listen(subscriber)) for subscriber in subscribers]
-        try:
-            yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _settled(subscribers: list[Subscriber], expected: Expected) -> None:
-    """Until each subscriber heard as many events as expected (or the bound passed), then a quiet moment."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ARRIVAL_TIMEOUT_SECONDS
-    while loop.time() < deadline and any(len(s.heard) < len(expected.get(s.name, [])) for s in subscribers):
-        await asyncio.sleep(0.05)
-    await _quiet(subscribers)
-
-
-async def _quiet(subscribers: list[Subscriber]) -> None:
-    counts: list[int] = []
-    while counts != [len(s.heard) for s in subscribers]:
-        counts = [len(s.heard) for s in subscribers]
-        await asyncio.sleep(QUIET_SECONDS)
-
-
-async def _live(watch: Watch, subscribers: list[Subscriber]) -> None:
-    """Subscriptions go live a moment after they are sent: move the watched item's stock in and out of low stock at
-    the watched location (which every subscriber hears) until each has heard something, ending with it stocked."""
-    low = True  # created with nothing
-    for _ in range(ARRIVAL_TIMEOUT_SECONDS * 4):
-        await watch.adjust(watch.item, STOCKED if low else -STOCKED)
-        low = not low
-        await asyncio.sleep(0.25)
-        if not low and all(s.heard for s in subscribers):
-            break
-    await _quiet(subscribers)
-    assert all(s.heard for s in subscribers), [s.name for s in subscribers if not s.heard]
-    for subscriber in subscribers:
-        subscriber.heard.clear()
-
-
 async def _case(server: ServerProcess, case: Case) -> tuple[Expected, Expected]:
     transport = HTTPXAsyncTransport(server.url, headers={"x-api-key": server.api_key}, timeout=30)
     async with Client(transport=transport) as http:
         tag = uuid.uuid4().hex[:10]
-        location = await http.execute(_request("create-location", input={"code": f"L-{tag.upper()}", "name": tag}))
+        location = await http.execute(request("create-location", input={"code": f"L-{tag.upper()}", "name": tag}))
         category = f"cat-{tag}"
         watch = Watch(http, "", location["createLocation"]["id"], category, "")
         watch.item = (await watch.create(category))["id"]
         watch.other = (await watch.create(f"{category}-other", quantity=20))["id"]
         subscribers = _subscribers(watch)
-        async with _listening(server, subscribers):
-            await _live(watch, subscribers)
+        async with listening(server, subscribers):
+            await live(watch, subscribers)
             assert await watch.state(watch.item) == (watch.item, STOCKED, False)
             expected = await case(watch)
-            await _settled(subscribers, expected)
+            await settled(subscribers, expected)
     return {s.name: s.heard for s in subscribers}, {s.name: expected.get(s.name, []) for s in subscribers}
 
 

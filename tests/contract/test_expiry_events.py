@@ -1,7 +1,7 @@
 """A reservation's end is heard on the local server (``python -m devserver`` on DynamoDB Local): the reservation's
 record starts a timer (devserver/timers.py), whose expiry write (InventoryService.expire_reservation) reaches the
-table's stream and is published like any change. Subscribed over graphql-transport-ws, as in test_events.py, whose
-helpers this uses; nothing is written after the reservations but what the server writes itself."""
+table's stream and is published like any change. Subscribed over graphql-transport-ws, as in test_events.py (both use
+tests/contract/subscriptions.py); nothing is written after the reservations but what the server writes itself."""
 
 from __future__ import annotations
 
@@ -14,18 +14,17 @@ from gql import Client
 from gql.transport.httpx import HTTPXAsyncTransport
 
 from tests.contract.server import ServerProcess
-from tests.contract.test_events import (
-    ITEM_FIELDS,
+from tests.contract.subscriptions import (
     STOCKED,
     Json,
-    Subscriber,
     Watch,
-    _item,
-    _listening,
-    _live,
-    _movement,
-    _request,
-    _settled,
+    category_low_stock,
+    item_changes,
+    item_movements,
+    listening,
+    live,
+    request,
+    settled,
 )
 
 HOLD_SECONDS = 2  # short, yet longer than a hold's own event takes to be published (its figures are as of then)
@@ -45,31 +44,12 @@ def _figures(event: Json) -> tuple[Any, ...]:
 async def _expiries(server: ServerProcess) -> tuple[dict[str, list[tuple[Any, ...]]], Json]:
     transport = HTTPXAsyncTransport(server.url, headers={"x-api-key": server.api_key}, timeout=30)
     async with Client(transport=transport) as http:
-        location = await http.execute(_request("create-location", input={"code": "EXP", "name": "Expiries"}))
+        location = await http.execute(request("create-location", input={"code": "EXP", "name": "Expiries"}))
         watch = Watch(http, "", location["createLocation"]["id"], "expiry-watch", "")
         watch.item = (await watch.create(watch.category))["id"]
-        subscribers = [
-            Subscriber(
-                "item changes",
-                f"subscription($id: ID) {{ onItemChanged(id: $id) {FIGURES} }}",
-                {"id": watch.item},
-                _figures,
-            ),
-            Subscriber(
-                "item movements",
-                "subscription($itemId: ID) { onStockMovement(itemId: $itemId) { itemId locationId delta reason } }",
-                {"itemId": watch.item},
-                _movement,
-            ),
-            Subscriber(
-                "category low stock",
-                f"subscription($category: String) {{ onLowStock(category: $category) {ITEM_FIELDS} }}",
-                {"category": watch.category},
-                _item,
-            ),
-        ]
-        async with _listening(server, subscribers):
-            await _live(watch, subscribers)
+        subscribers = [item_changes(watch, FIGURES, _figures), item_movements(watch), category_low_stock(watch)]
+        async with listening(server, subscribers):
+            await live(watch, subscribers)
 
             async def reserve(reservation_id: str, quantity: int) -> Json:
                 hold = {
@@ -88,9 +68,9 @@ async def _expiries(server: ServerProcess) -> tuple[dict[str, list[tuple[Any, ..
             await reserve("given-back", 2)
             await watch.run("release-reservation", id="given-back")
             expiring = await reserve("expiring", 3)
-            # How many each should hear, to wait for (test_events.py's _settled), then a quiet moment.
+            # How many each should hear, to wait for (settled), then a quiet moment.
             expected: dict[str, list[tuple[Any, ...]]] = {"item changes": [()] * 6, "item movements": [()]}
-            await _settled(subscribers, expected)
+            await settled(subscribers, expected)
             now = (await watch.run("get-item", id=watch.item, movementsLimit=1))["getItem"]
     heard: dict[str, list[tuple[Any, ...]]] = {s.name: s.heard for s in subscribers}
     return heard, {"expiresAt": expiring["expiresAt"], "item": now, "location": watch.location}
