@@ -20,7 +20,6 @@ import ssl
 import subprocess
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from devserver.app import create_app
 from devserver.dynamodb_local import free_port
 from devserver.stream import TableStream
 from inventory.service import InventoryService
+from tests.contract.http_client import post
 from tests.contract.server import ServerProcess
 
 Json = dict[str, Any]
@@ -82,7 +82,7 @@ class LiveServer:
         return _sell(self.graphql_url, KEY, item_id, quantity)
 
     def post(self, query: str, variables: Json) -> Json:
-        return _post(self.graphql_url, KEY, query, variables)
+        return post(self.graphql_url, KEY, query, variables)
 
     def listening(self) -> int:
         count: int = self.app.state.subscriptions.listening("onStockMovement")
@@ -96,21 +96,12 @@ class LiveServer:
             time.sleep(0.02)
 
 
-def _post(url: str, key: str, query: str, variables: Json, context: ssl.SSLContext | None = None) -> Json:
-    body = json.dumps({"query": query, "variables": variables}).encode()
-    request = urllib.request.Request(url, body, {"content-type": "application/json", "x-api-key": key})
-    with urllib.request.urlopen(request, timeout=WAIT, context=context) as response:
-        answer: Json = json.load(response)
-    assert "errors" not in answer, answer
-    return answer
-
-
 def _sell(url: str, key: str, item_id: str, quantity: int, context: ssl.SSLContext | None = None) -> Json:
     """fulfillOrder of ``quantity`` units of the item: the movement it made."""
     lines = [{"itemId": item_id, "quantity": quantity}]
     query = "mutation($input: FulfillOrderInput!) { fulfillOrder(input: $input) { movements { %s } } }"
     variables = {"input": {"orderId": f"order-{uuid.uuid4().hex[:8]}", "lines": lines}}
-    answer = _post(url, key, query % MOVEMENT_FIELDS, variables, context)
+    answer = post(url, key, query % MOVEMENT_FIELDS, variables, context)
     movement: Json = answer["data"]["fulfillOrder"]["movements"][0]
     return movement
 
@@ -358,7 +349,7 @@ def test_aws_amplify_graphql_client_hears_a_sale_at_the_tls_endpoint_unchanged(t
     with ServerProcess(tmp_path / "data", "--memory", "--seed", tls_port=free_port()) as server:
         trusted = ssl.create_default_context(cafile=server.ca_certificate)
         query = "query($sku: String!) { getItemBySku(sku: $sku) { id } }"
-        item = _post(server.tls_url, server.api_key, query, {"sku": SEEDED_SKU}, trusted)["data"]["getItemBySku"]
+        item = post(server.tls_url, server.api_key, query, {"sku": SEEDED_SKU}, trusted)["data"]["getItemBySku"]
         item_id: str = item["id"]
         # the endpoint an app is given, its CA trusted as the banner says: no NODE_TLS_REJECT_UNAUTHORIZED, no shim
         command = ["node", "--experimental-websocket", str(SCRIPT), server.tls_url, server.api_key, item_id]

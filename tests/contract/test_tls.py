@@ -26,6 +26,7 @@ from cryptography.x509.verification import PolicyBuilder, Store, VerificationErr
 
 from devserver.certificates import RENEW_DAYS, SERVER_DAYS, fingerprint, local_certificates
 from devserver.dynamodb_local import free_port
+from tests.contract.http_client import post
 from tests.contract.server import ServerProcess
 
 Json = dict[str, Any]
@@ -121,15 +122,6 @@ def _name(name: str) -> x509.DNSName | x509.IPAddress:
         return x509.DNSName(name)
 
 
-def _post(url: str, key: str, query: str, variables: Json, context: ssl.SSLContext | None = None) -> Json:
-    body = json.dumps({"query": query, "variables": variables}).encode()
-    request = urllib.request.Request(url, body, {"content-type": "application/json", "x-api-key": key})
-    with urllib.request.urlopen(request, timeout=WAIT, context=context) as response:
-        answer: Json = json.load(response)
-    assert "errors" not in answer, answer
-    return answer
-
-
 def _b64(value: Json) -> str:
     return base64.b64encode(json.dumps(value).encode()).decode()
 
@@ -170,12 +162,12 @@ def test_the_tls_port_serves_the_same_api_and_subscribers_to_clients_that_trust_
         assert f"NODE_EXTRA_CA_CERTS={server.ca_certificate}" in server.banner("Trust it")
         trusted = ssl.create_default_context(cafile=server.ca_certificate)
         query = "query($sku: String!) { getItemBySku(sku: $sku) { id } }"
-        item_id = _post(server.tls_url, server.api_key, query, {"sku": SEEDED_SKU}, trusted)["data"]["getItemBySku"]
+        item_id = post(server.tls_url, server.api_key, query, {"sku": SEEDED_SKU}, trusted)["data"]["getItemBySku"]
         item_id = item_id["id"]
 
         # A client that does not trust the local CA is refused by its own TLS check.
         with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
-            _post(server.tls_url, server.api_key, query, {"sku": SEEDED_SKU}, ssl.create_default_context())
+            post(server.tls_url, server.api_key, query, {"sku": SEEDED_SKU}, ssl.create_default_context())
 
         async def scenario() -> None:
             secure = await _appsync_subscriber(
@@ -198,7 +190,7 @@ def test_the_tls_port_serves_the_same_api_and_subscribers_to_clients_that_trust_
                 lines = [{"itemId": item_id, "quantity": 1}]
                 sale = "mutation($input: FulfillOrderInput!) { fulfillOrder(input: $input) { orderId } }"
                 await asyncio.to_thread(
-                    _post, url, server.api_key, sale, {"input": {"orderId": reference, "lines": lines}}, context
+                    post, url, server.api_key, sale, {"input": {"orderId": reference, "lines": lines}}, context
                 )
                 for connection in (secure, plain):
                     heard = await _receive(connection)
@@ -227,4 +219,4 @@ def test_a_second_start_reuses_the_local_ca_and_certificate(tmp_path: Path) -> N
         assert fingerprint(second.ca_certificate) == ca  # trusted once, trusted still
         assert (tmp_path / "data" / "tls" / "server.pem").read_bytes() == server_certificate
         trusted = ssl.create_default_context(cafile=second.ca_certificate)
-        assert _post(second.tls_url, second.api_key, "{ listLocations { id } }", {}, trusted)["data"]
+        assert post(second.tls_url, second.api_key, "{ listLocations { id } }", {}, trusted)["data"]
