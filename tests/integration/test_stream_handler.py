@@ -478,6 +478,13 @@ def _timer(reservation: Mapping[str, Any]) -> HoldTimer:
     return HoldTimer(reservation["id"], epoch_ms(reservation["expiresAt"]))
 
 
+def _delivered_drill(table_stream: TableStream, appsync: FakeAppSync, bus: FakeBus) -> Any:
+    """A DRILL of 20 (reorder point 5), its creation's records delivered: the stream's next records follow it."""
+    drill = ok("createItem", {"input": _item("DRILL", "tools", quantity=20, reorder=5)})
+    deliver(table_stream.lambda_event(table_stream.new_records()), appsync, bus)
+    return drill
+
+
 def test_a_new_reservation_sends_one_timer_delayed_until_its_end_and_still_publishes_its_events(
     table_stream: TableStream, appsync: FakeAppSync, bus: FakeBus, holds: HoldsQueue
 ) -> None:
@@ -519,8 +526,7 @@ def test_a_new_reservation_sends_one_timer_delayed_until_its_end_and_still_publi
 def test_a_refused_timer_fails_its_record_and_holds_back_its_reservation_s_later_records(
     table_stream: TableStream, appsync: FakeAppSync, bus: FakeBus, holds: HoldsQueue
 ) -> None:
-    drill = ok("createItem", {"input": _item("DRILL", "tools", quantity=20, reorder=5)})
-    deliver(table_stream.lambda_event(table_stream.new_records()), appsync, bus)
+    drill = _delivered_drill(table_stream, appsync, bus)
     first = _reserve("cart-1", drill["id"], 2, seconds=600)
     second = _reserve("cart-2", drill["id"], 3, seconds=600)
     ok("releaseReservation", {"id": "cart-1"})
@@ -552,8 +558,7 @@ def test_a_refused_timer_fails_its_record_and_holds_back_its_reservation_s_later
 def test_an_expiry_is_heard_the_timer_expires_the_reservation_and_its_write_publishes_the_item_s_figures(
     table_stream: TableStream, appsync: FakeAppSync, bus: FakeBus, holds: HoldsQueue
 ) -> None:
-    drill = ok("createItem", {"input": _item("DRILL", "tools", quantity=20, reorder=5)})
-    deliver(table_stream.lambda_event(table_stream.new_records()), appsync, bus)
+    drill = _delivered_drill(table_stream, appsync, bus)
     cart = _reserve("cart", drill["id"], 4, seconds=1)
     held = deliver(table_stream.lambda_event(table_stream.new_records()), appsync, bus)
     assert [p.payload["reserved"] for p in held.publishes] == [4]
