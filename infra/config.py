@@ -13,6 +13,7 @@ from aws_cdk.aws_appsync import FieldLogLevel
 from aws_cdk.aws_logs import RetentionDays
 
 from inventory.config import Settings
+from inventory.expiry import EXPIRY_ATTEMPTS
 from inventory.limits import QUERY_DEPTH_LIMIT, RESOLVER_COUNT_LIMIT
 
 
@@ -92,7 +93,7 @@ class ExpiryConfig:
     # Concurrent invocations at most: a burst of expiries (a sale's carts ending together) writes the table at a
     # bounded rate beside the sales; messages wait in the queue meanwhile (its age alarm says when too long).
     max_concurrency: int = 5
-    max_receive_count: int = 5  # deliveries of a failing message before it moves to the dead-letter queue
+    max_receive_count: int = EXPIRY_ATTEMPTS  # deliveries of a failing message before it moves to the dead-letter queue
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,10 @@ class HoldTimer(NamedTuple):
 
 
 MAX_DELAY_SECONDS = 900  # SQS's longest message delay: longer holds wait in several hops
+# How many times a timer's expiry is tried before it is given up on (its end is then not heard; reads stay exact): on
+# AWS the holds queue's deliveries before the dead-letter queue (infra/config.py ExpiryConfig.max_receive_count), on
+# the local server the attempts of its timers (devserver/timers.py).
+EXPIRY_ATTEMPTS = 5
 
 
 def timer_of(record: Mapping[str, Any]) -> HoldTimer | None:
