@@ -42,25 +42,26 @@ def dynamodb_client() -> Any:
 
 
 @functools.cache
-def _environment_settings() -> Settings:
-    return Settings.from_env()
+def _environment_settings(serves_pages: bool) -> Settings:
+    return Settings.from_env(serves_pages=serves_pages)
 
 
-def current_settings() -> Settings:
+def current_settings(*, serves_pages: bool = True) -> Settings:
     """The configuration: environment variables only (tests, the local server), or, in a deployed function, overlaid
     with the Parameter Store values and the page-token secret its environment names. Powertools keeps those in memory
-    for the configured max age, so they are fetched once per container and then at most once per max age."""
+    for the configured max age, so they are fetched once per container and then at most once per max age.
+    ``serves_pages`` (see Settings.from_env): False for the expiry handler, whose function is given no secret."""
     path = os.environ.get(PARAMETER_PATH_VARIABLE)
     secret_id = os.environ.get(PAGE_TOKEN_SECRET_ID_VARIABLE)
     if not path and not secret_id:
-        return _environment_settings()
+        return _environment_settings(serves_pages)
     # Imported here: only deployed functions load it (about 10 ms), once, when they first build their service.
     from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
 
     max_age = int(os.environ.get(CONFIGURATION_MAX_AGE_VARIABLE) or DEFAULT_CONFIGURATION_MAX_AGE_SECONDS)
     values = parameters.get_parameters(path, recursive=False, max_age=max_age) if path else {}
     secret = parameters.get_secret(secret_id, max_age=max_age) if secret_id else None
-    return Settings.from_sources(os.environ, values, secret)
+    return Settings.from_sources(os.environ, values, secret, serves_pages=serves_pages)
 
 
 class _ContainerService:
@@ -69,8 +70,10 @@ class _ContainerService:
     def __init__(self) -> None:
         self._service: InventoryService | None = None
 
-    def __call__(self) -> InventoryService:
-        settings = current_settings()
+    def __call__(self, *, serves_pages: bool = True) -> InventoryService:
+        """``serves_pages=False``: the expiry handler's service, built without the page-token secret when its
+        function has none (a container only ever asks for one kind)."""
+        settings = current_settings(serves_pages=serves_pages)
         current = self._service
         if current is None or current.settings != settings:
             current = InventoryService(DynamoDBInventoryRepository(dynamodb_client(), settings.table_name), settings)

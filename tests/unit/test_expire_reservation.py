@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
-from inventory.config import Settings
+from inventory.config import ConfigurationError, Settings
 from inventory.dynamodb import DynamoDBInventoryRepository
 from inventory.model import (
     MAIN_LOCATION_ID,
@@ -23,6 +24,7 @@ from inventory.model import (
     CreateLocation,
     Instant,
     Item,
+    ItemFilter,
     MovementReason,
     OrderLine,
     ReserveStock,
@@ -267,3 +269,22 @@ def test_a_transaction_that_loses_on_one_item_tidies_the_rest_again_alone(
     assert written == stored(service, drill.id)
     assert written.levels[MAIN_LOCATION_ID].holds == {}
     assert answers(service, drill.id) == before[:1]
+
+
+def test_a_service_built_without_the_page_token_secret_expires_but_can_issue_no_page_token(
+    dynamodb: Any, settings: Settings, clock: Clock
+) -> None:
+    """The expiry handler's service (its function is given no secret): expiring needs none; a listing that would
+    need a token fails as the deployment mistake it would be, and a listing that needs none is still answered."""
+    unkeyed = InventoryService(
+        DynamoDBInventoryRepository(dynamodb, settings.table_name),
+        replace(settings, page_token_secret=None),
+        clock=clock,
+    )
+    item = ended_hold(unkeyed, clock)
+    create(unkeyed, "SKU-2")
+
+    assert [tidied.id for tidied in unkeyed.expire_reservation("r-1")] == [item.id]
+    assert len(unkeyed.list_items(ItemFilter(), 10, None).items) == 2
+    with pytest.raises(ConfigurationError, match="no page-token secret is configured"):
+        unkeyed.list_items(ItemFilter(), 1, None)

@@ -1,5 +1,5 @@
 """Page tokens: opaque (encrypted), authenticated, scoped, and refused as a ValidationError whenever we did not issue
-them as they are."""
+them as they are; without a secret (a function that serves no pages) neither issued nor opened."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import hmac
 
 import pytest
 
+from inventory.config import ConfigurationError
 from inventory.errors import ValidationError
 from inventory.tokens import PageTokens
 from tests.conftest import TEST_SECRET
@@ -139,3 +140,13 @@ def test_the_refusal_names_the_argument_path_it_was_given(tokens: PageTokens) ->
     with pytest.raises(ValidationError) as caught:
         tokens.open("garbage", SCOPE, path="movements.nextToken")
     assert caught.value.info["field"] == "movements.nextToken"
+
+
+def test_without_a_secret_no_token_is_issued_or_opened_and_the_deployment_is_blamed(tokens: PageTokens) -> None:
+    # Not a ValidationError: the client's token may be genuine, this function was set up to serve no pages.
+    unkeyed = PageTokens(None)
+    with pytest.raises(ConfigurationError, match="no page-token secret is configured") as issuing:
+        unkeyed.issue(SCOPE, KEY)
+    with pytest.raises(ConfigurationError, match="no page-token secret is configured") as opening:
+        unkeyed.open(tokens.issue(SCOPE, KEY), SCOPE)
+    assert "INVENTORY_PAGE_TOKEN_SECRET" in str(issuing.value) and "INVENTORY_PAGE_TOKEN_SECRET" in str(opening.value)
