@@ -48,7 +48,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
             if delay_seconds(timer, now_ms) > 0:
                 holds_queue().send(timer, now_ms)
                 return
-            tidied += len(service().expire_reservation(timer.reservation_id))
+            # It lists nothing: its function is given no page-token secret (least privilege, infra/functions.py).
+            tidied += len(service(serves_pages=False).expire_reservation(timer.reservation_id))
         except Exception:
             logger.exception("Hold timer not handled", extra=message_keys)
             raise

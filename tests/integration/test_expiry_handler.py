@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+import resolvers.runtime
+from inventory.config import PAGE_TOKEN_SECRET_VARIABLE
 from inventory.expiry import MAX_DELAY_SECONDS, HoldTimer, delay_seconds, message_body
 from resolvers import expiry
 from resolvers.metrics import HOLDS_EXPIRED, METRICS_NAMESPACE_VARIABLE
-from tests.appsync import FakeLambdaContext, query
+from tests.appsync import FakeLambdaContext, error_of, query
 from tests.integration.stock import create_location, epoch_ms, item, ok, reserve, sleep_until, transfer
 
 if TYPE_CHECKING:
@@ -114,6 +116,23 @@ def test_a_due_timer_tidies_the_ended_holds_off_the_items_without_changing_a_fig
     assert response == {"batchItemFailures": []}
     assert dict(dynamodb_calls) == {"GetItem": 1, "BatchGetItem": 1}
     assert table.records() == stored
+
+
+def test_the_handler_expires_without_the_page_token_secret_its_function_is_not_given(
+    new_item: NewItem, table: TableView, holds: HoldsQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drill = new_item(quantity=10)
+    cart = ok(reserve("cart", [(drill["id"], 3)], seconds=1))
+    sleep_until(cart["expiresAt"])
+    monkeypatch.delenv(PAGE_TOKEN_SECRET_VARIABLE)  # as deployed: infra/functions.py names no secret for it
+    resolvers.runtime.service.cache_clear()
+
+    response, _ = _deliver(holds, message_body(_timer(cart)))
+
+    assert response == {"batchItemFailures": []}
+    assert all(holds_at == {} for holds_at in _holds(table, drill["id"]).values())
+    # The resolvers' service, in the same environment, still fails at its start.
+    assert error_of(query("getItem", {"id": drill["id"]}))["type"] == "InternalError"
 
 
 def test_a_malformed_timer_fails_alone_and_the_other_timers_of_the_batch_are_handled(
