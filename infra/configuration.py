@@ -54,15 +54,17 @@ class Configuration(Construct):
     def settings_path_arn(self) -> str:
         return Stack.of(self).format_arn(service="ssm", resource="parameter", resource_name=self.settings_path[1:])
 
-    def grant_read(self, grantee: iam.IGrantable) -> None:
-        """Read the settings (by path) and the page-token secret, nothing else."""
+    def grant_read_settings(self, grantee: iam.IGrantable) -> None:
+        """Read the settings (by path), nothing else."""
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(actions=["ssm:GetParametersByPath"], resources=[self.settings_path_arn])
         )
-        self.page_token_secret.grant_read(grantee)
 
-    def restrict_secret_to(self, *roles: iam.IRole) -> None:
-        """Deny reading the secret's value to every principal but these roles, whatever their IAM policies say."""
+    def grant_secret_only_to(self, *roles: iam.IRole) -> None:
+        """Let these roles read the page-token secret, and deny reading its value to every other principal, whatever
+        its IAM policies say. Called once: a second call would add a second deny, leaving nobody able to read it."""
+        for role in roles:
+            self.page_token_secret.grant_read(role)
         self.page_token_secret.add_to_resource_policy(
             iam.PolicyStatement(
                 effect=iam.Effect.DENY,

@@ -112,12 +112,17 @@ class ResolverFunctions(Construct):
             "POWERTOOLS_LOG_LEVEL": "INFO",
             METRICS_NAMESPACE_VARIABLE: metrics_namespace(environment),
         }
-        resolver_environment = {
+        # What builds the service (resolvers/runtime.py): the table and the settings. The expiry handler lists
+        # nothing, so only the resolvers are told where the page-token secret is (Settings.from_env's serves_pages).
+        service_environment = {
             "INVENTORY_TABLE_NAME": table.table.table_name,
             PARAMETER_PATH_VARIABLE: configuration.settings_path,
-            PAGE_TOKEN_SECRET_ID_VARIABLE: configuration.page_token_secret.secret_arn,
             CONFIGURATION_MAX_AGE_VARIABLE: str(config.configuration_max_age_seconds),
             **self._powertools_environment,
+        }
+        resolver_environment = {
+            **service_environment,
+            PAGE_TOKEN_SECRET_ID_VARIABLE: configuration.page_token_secret.secret_arn,
         }
         self.queries = self._function(
             "Queries",
@@ -133,14 +138,12 @@ class ResolverFunctions(Construct):
             reserved_concurrency=config.mutations_reserved_concurrency,
             environment=resolver_environment,
         )
-        # It builds the same service as the resolvers (resolvers/runtime.py), hence the same configuration, the
-        # page-token secret included (Settings requires it, though expiring signs no token).
         self.expiry = self._function(
             "Expiry",
             handler=EXPIRY_HANDLER,
             description="Inventory hold expiry: tidies ended holds off the items, so subscribers hear the change",
             reserved_concurrency=None,
-            environment=resolver_environment,
+            environment=service_environment,
             timeout_seconds=expiry.timeout_seconds,
         )
         self.stream: lambda_.Function | None = None
@@ -150,10 +153,10 @@ class ResolverFunctions(Construct):
         self._allow(self.queries, READ_ACTIONS, [dynamodb_table.table_arn, *index_arns])
         self._allow(self.mutations, WRITE_ACTIONS, [dynamodb_table.table_arn])  # no write path reads an index
         self._allow(self.expiry, EXPIRY_ACTIONS, [dynamodb_table.table_arn])
-        services = (self.queries, self.mutations, self.expiry)
-        for function in services:
-            configuration.grant_read(function)
-        configuration.restrict_secret_to(*(function.role for function in services if function.role))
+        resolvers = (self.queries, self.mutations)
+        for function in (*resolvers, self.expiry):
+            configuration.grant_read_settings(function)
+        configuration.grant_secret_only_to(*(function.role for function in resolvers if function.role))
 
     def add_stream_handler(self, config: EventsConfig, *, graphql_url: str, event_bus_name: str) -> lambda_.Function:
         """The stream handler: it reads no table, setting or secret, only the stream records it is given; what it

@@ -110,14 +110,12 @@ def test_the_expiry_handler_may_only_poll_and_send_to_its_queue_read_and_put_ite
     statements = [
         s for s in _role_statements(env, "Expiry") if not any(a.startswith(("logs:", "xray:")) for a in _actions(s))
     ]
-    secret = {"Ref": env.one("AWS::SecretsManager::Secret")[0]}
 
     settings = next(s["Resource"] for s in statements if _actions(s) == ["ssm:GetParametersByPath"])
     assert _grants(statements) == _grants(
         [
             {"Action": list(EXPIRY_ACTIONS), "Resource": _table_arn(env)},
             {"Action": "ssm:GetParametersByPath", "Resource": settings},
-            {"Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], "Resource": secret},
             {"Action": list(QUEUE_POLL_ACTIONS), "Resource": _queue_arn(env)},
             {"Action": "sqs:SendMessage", "Resource": _queue_arn(env)},  # the next hop of a hold over 15 minutes
         ]

@@ -1,11 +1,13 @@
 """A function as the stack deploys it: with the environment variables of the synthesized template, it reads its
 settings from Parameter Store and its page-token secret from Secrets Manager (cached for the configured max age), and
-emits the business metrics the dashboard charts. AWS is moto, in memory."""
+emits the business metrics the dashboard charts; the expiry function reads its settings without the secret. AWS is
+moto, in memory."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -15,13 +17,14 @@ from aws_lambda_powertools.utilities.parameters import base as powertools_parame
 from moto import mock_aws
 
 import resolvers.runtime
-from inventory.config import Settings
+from inventory.config import ConfigurationError, Settings
 from inventory.table import ensure_table
 from tests.appsync import mutate
 from tests.infra.conftest import Synthesized, logical_id
 
 TABLE_NAME = "inventory-deployed"
 SECRET_VALUE = "generated-at-deploy-time-0123456789abcdef0123456789abcdef"
+HOLDS_QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/inventory-holds"
 
 
 def _reset_runtime() -> None:
@@ -31,9 +34,9 @@ def _reset_runtime() -> None:
     powertools_parameters.clear_caches()  # Powertools' cached values and its providers (and their clients)
 
 
-@pytest.fixture
-def deployed(dev: Synthesized, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """The dev stack's parameters, a secret and a table in moto, and the queries function's environment as the
+@contextmanager
+def _deployed(dev: Synthesized, monkeypatch: pytest.MonkeyPatch, function_name: str) -> Iterator[dict[str, Any]]:
+    """The dev stack's parameters, a secret and a table in moto, and the named function's environment as the
     template sets it (references replaced by what CloudFormation would put there)."""
     with mock_aws():
         ssm = boto3.client("ssm")
@@ -46,8 +49,11 @@ def deployed(dev: Synthesized, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
         references = {
             json.dumps({"Ref": dev.one("AWS::DynamoDB::GlobalTable")[0]}): TABLE_NAME,
             json.dumps({"Ref": dev.one("AWS::SecretsManager::Secret")[0]}): secret_arn,
+            json.dumps({"Ref": logical_id(dev, "AWS::SQS::Queue", "Expiry/Holds")}): HOLDS_QUEUE_URL,  # never called
         }
-        function = dev.resources("AWS::Lambda::Function")[logical_id(dev, "AWS::Lambda::Function", "Functions/Queries")]
+        function = dev.resources("AWS::Lambda::Function")[
+            logical_id(dev, "AWS::Lambda::Function", f"Functions/{function_name}")
+        ]
         variables = {
             name: value if isinstance(value, str) else references[json.dumps(value)]
             for name, value in function["Properties"]["Environment"]["Variables"].items()
@@ -61,6 +67,13 @@ def deployed(dev: Synthesized, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
             yield {"ssm": ssm, "variables": variables, "config": dev.config}
         finally:
             _reset_runtime()
+
+
+@pytest.fixture
+def deployed(dev: Synthesized, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """The queries function, as deployed."""
+    with _deployed(dev, monkeypatch, "Queries") as deployed:
+        yield deployed
 
 
 def _set(deployed: dict[str, Any], name: str, value: str) -> None:
@@ -91,6 +104,26 @@ def test_a_deployed_function_reads_its_settings_and_secret_from_aws(deployed: di
         default_reorder_point=settings.default_reorder_point,
         idempotency_ttl_hours=settings.idempotency_ttl_hours,
     )
+
+
+def test_the_expiry_function_reads_its_settings_without_the_page_token_secret(
+    dev: Synthesized, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with _deployed(dev, monkeypatch, "Expiry") as deployed:
+        settings = deployed["config"].api_settings
+        _set(deployed, "max-page-size", "50")
+
+        assert resolvers.runtime.service(serves_pages=False).settings == Settings(
+            table_name=TABLE_NAME,
+            page_token_secret=None,  # never fetched: its environment names no secret (and its role may not read it)
+            default_page_size=settings.default_page_size,
+            max_page_size=50,
+            default_reorder_point=settings.default_reorder_point,
+            idempotency_ttl_hours=settings.idempotency_ttl_hours,
+        )
+        # The resolvers' service in the same environment fails at its start, as it would without its secret.
+        with pytest.raises(ConfigurationError, match="INVENTORY_PAGE_TOKEN_SECRET is not set"):
+            resolvers.runtime.service()
 
 
 def test_settings_are_reused_until_their_max_age_then_fetched_again(

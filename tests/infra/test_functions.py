@@ -97,7 +97,8 @@ def test_each_function_finds_its_configuration_through_its_environment(env: Synt
 
     assert variables["INVENTORY_TABLE_NAME"] == {"Ref": env.one("AWS::DynamoDB::GlobalTable")[0]}
     assert variables[PARAMETER_PATH_VARIABLE] == f"/inventory/{env.config.name}/config"
-    assert variables[PAGE_TOKEN_SECRET_ID_VARIABLE] == {"Ref": secret_id}
+    # Only the resolvers serve pages: the expiry handler is not told where the page-token secret is.
+    assert variables.get(PAGE_TOKEN_SECRET_ID_VARIABLE) == (None if name == "Expiry" else {"Ref": secret_id})
     assert variables["INVENTORY_CONFIGURATION_MAX_AGE_SECONDS"] == str(
         env.config.functions.configuration_max_age_seconds
     )
@@ -167,24 +168,29 @@ def test_no_function_policy_has_a_wildcard_action(env: Synthesized) -> None:
 
 
 @pytest.mark.parametrize("name", SERVICES)
-def test_each_function_reads_its_settings_by_path_and_the_page_token_secret(env: Synthesized, name: str) -> None:
-    statements = _role_statements(env, name)
-    ssm = [s for s in statements if any(a.startswith("ssm:") for a in _actions(s))]
-    secrets = [s for s in statements if any(a.startswith("secretsmanager:") for a in _actions(s))]
+def test_each_function_reads_its_settings_by_path(env: Synthesized, name: str) -> None:
+    ssm = [s for s in _role_statements(env, name) if any(a.startswith("ssm:") for a in _actions(s))]
 
     (by_path,) = ssm
     assert _actions(by_path) == ["ssm:GetParametersByPath"]
     assert json.dumps(by_path["Resource"]).endswith(f':parameter/inventory/{env.config.name}/config"]]}}')
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_each_resolver_function_reads_the_page_token_secret(env: Synthesized, name: str) -> None:
+    secrets = [s for s in _role_statements(env, name) if any(a.startswith("secretsmanager:") for a in _actions(s))]
+
     (secret,) = secrets
     assert "secretsmanager:GetSecretValue" in _actions(secret)
     assert secret["Resource"] == {"Ref": env.one("AWS::SecretsManager::Secret")[0]}
 
 
-def test_only_the_functions_that_build_the_service_may_read_the_page_token_secret(env: Synthesized) -> None:
+def test_only_the_functions_that_serve_pages_may_read_the_page_token_secret(env: Synthesized) -> None:
     (_, policy) = env.one("AWS::SecretsManager::ResourcePolicy")
     (statement,) = policy["Properties"]["ResourcePolicy"]["Statement"]
-    # The expiry handler builds the same service (its Settings require the secret); the stream handler reads none.
-    roles = [_function(env, name)["Properties"]["Role"] for name in (*FUNCTIONS, "Expiry")]
+    # The resolvers sign and open nextToken values; the expiry handler builds the same service but lists nothing, and
+    # the stream handler builds none: neither is granted the secret, and its policy denies them.
+    roles = [_function(env, name)["Properties"]["Role"] for name in FUNCTIONS]
 
     assert (statement["Effect"], statement["Principal"], statement["Action"]) == (
         "Deny",
@@ -192,6 +198,8 @@ def test_only_the_functions_that_build_the_service_may_read_the_page_token_secre
         "secretsmanager:GetSecretValue",
     )
     assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": roles}}
+    for name in ("Expiry", "Stream"):
+        assert not any(a.startswith("secretsmanager:") for s in _role_statements(env, name) for a in _actions(s))
 
 
 def test_functions_have_no_physical_names(any_env: Synthesized) -> None:
