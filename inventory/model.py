@@ -228,6 +228,11 @@ class Level(NamedTuple):
     def available_at(self, now_ms: int) -> int:
         return max(0, self.on_hand - self.reserved_at(now_ms))
 
+    def ended(self, now_ms: int) -> list[int]:
+        """The ends of the holds that ended by ``now_ms`` holding units: instants at which the figures changed. A hold
+        emptied in place (a release gives its units back without tidying: dynamodb.py) changes nothing at its end."""
+        return [ends for ends, units in self.holds.items() if ends <= now_ms and units]
+
     def tidied(self, now_ms: int) -> Level:
         """Without the holds that count for nothing any more (ended or empty): changes no figure."""
         return self._replace(holds={ends: units for ends, units in self.holds.items() if ends > now_ms and units})
@@ -286,6 +291,13 @@ class Item(NamedTuple):
 
     def available_at(self, now_ms: int) -> int:
         return sum(level.available_at(now_ms) for level in self.levels.values())
+
+    def updated_at_as_of(self, now_ms: int) -> str:
+        """updatedAt at ``now_ms``: when the item last changed. A hold's end changes the figures with nothing written
+        (reserved_at), so the end of the last hold ended by then dates the item when it is later than the stored
+        updatedAt: reads answer the same before and after a write tidies that hold away (tidied stores this)."""
+        ends = [end for level in self.levels.values() for end in level.ended(now_ms)]
+        return max(self.updated_at, Instant.from_ms(max(ends)).text) if ends else self.updated_at
 
     def stock_levels(self, now_ms: int) -> tuple[StockLevel, ...]:
         """The item's figures per location at ``now_ms``: where anything is on hand or held, by location code."""
@@ -351,16 +363,16 @@ class Item(NamedTuple):
 
     def tidied(self, now_ms: int) -> Item:
         """The item without the holds that ended by ``now_ms`` (every location, Level.tidied), so that a write makes
-        their end heard; the item itself when none has ended. No figure changes at any instant from ``now_ms`` on.
-        holdsRevision moves, as for any change of holds. updatedAt becomes the instant the last of them ended, when
-        the figures changed (kept if the item was written later): the same whoever tidies and whenever."""
-        ends = [end for level in self.levels.values() for end in level.holds if end <= now_ms]
-        if not ends:
+        their end heard; the item itself when none has ended holding units (an emptied hold's end changes nothing to
+        hear: its release was heard). No answer changes at any instant from ``now_ms`` on: updatedAt is stored as
+        reads answer it then (updated_at_as_of), the same whoever tidies and whenever. holdsRevision moves, as for any
+        change of holds."""
+        if not any(level.ended(now_ms) for level in self.levels.values()):
             return self
         levels = {location_id: level.tidied(now_ms) for location_id, level in self.levels.items()}
         return self._replace(
             levels={location_id: level for location_id, level in levels.items() if not level.empty},
-            updated_at=max(self.updated_at, Instant.from_ms(max(ends)).text),
+            updated_at=self.updated_at_as_of(now_ms),
             holds_revision=self.holds_revision + 1,
         )
 

@@ -1,6 +1,6 @@
 """The GraphQL edge's output: the JSON each object type of the contract is rendered as (AWSDateTime strings, Float
-prices, enum names), from the model's records through the one spelling of attributes.py. Figures that depend on
-time (reserved, available, a reservation's status) are rendered at one instant, ``now_ms``."""
+prices, enum names), from the model's records through the one spelling of attributes.py. What depends on time
+(reserved, available, an item's updatedAt, a reservation's status) is rendered at one instant, ``now_ms``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def item_view(item: Item, now_ms: int) -> Json:
     del view["stockRevision"], view["holdsRevision"]
     view["price"] = float(item.price)  # GraphQL Float; at most 2 decimals, so the float prints back exactly
     view["lowStock"] = item.low_stock
+    view["updatedAt"] = item.updated_at_as_of(now_ms)
     view["onHand"] = item.quantity
     view["reserved"] = item.reserved_at(now_ms)
     view["available"] = item.available_at(now_ms)

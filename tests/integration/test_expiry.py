@@ -56,9 +56,11 @@ def test_held_units_are_available_again_from_the_instant_expires_at_passes(new_i
         ended = time.time()
         if ended < ends:
             assert (found["reserved"], found["available"], status) == (3, 2, "ACTIVE")
+            assert found["updatedAt"] == held["updatedAt"]
             seen["before"] += 1
         elif started >= ends:
             assert (found["reserved"], found["available"], status) == (0, 5, "EXPIRED")
+            assert found["updatedAt"] == reservation["expiresAt"]  # changed then, with nothing written
             assert found["levels"] == [
                 {"locationId": "MAIN", "locationCode": "MAIN", "onHand": 5, "reserved": 0, "available": 5}
             ]
@@ -67,7 +69,8 @@ def test_held_units_are_available_again_from_the_instant_expires_at_passes(new_i
 
     expired = query("getReservation", {"id": "cart"})
     assert expired == {**reservation, "status": "EXPIRED"}
-    assert item(created["id"]) == {**held, "reserved": 0, "available": 5, "levels": expired_levels(held)}
+    expired_item = {**held, "reserved": 0, "available": 5, "levels": expired_levels(held)}
+    assert item(created["id"]) == {**expired_item, "updatedAt": reservation["expiresAt"]}
     assert table.records() == stored  # expiry wrote nothing: it is computed on read
 
 
@@ -156,7 +159,8 @@ def test_the_expiry_write_is_heard_as_one_item_changed_with_the_figures_it_gives
     stream.new_records()  # what came before
     sleep_until(reservation["expiresAt"])
     before = item(created["id"])
-    assert (before["reserved"], before["available"]) == (0, 5)  # exact, with nothing written
+    # Exact, with nothing written: the figures, and updatedAt dated when they changed.
+    assert (before["reserved"], before["available"], before["updatedAt"]) == (0, 5, reservation["expiresAt"])
 
     dynamodb_calls.clear()
     (written,) = resolvers.runtime.service().expire_reservation("cart")
@@ -167,7 +171,7 @@ def test_the_expiry_write_is_heard_as_one_item_changed_with_the_figures_it_gives
     (event,) = events_of(record, int(time.time() * 1000))  # no StockMovement, no LowStock
     assert (event.kind, event.item_id) == (EventKind.ITEM_CHANGED, created["id"])
     now = item(created["id"])
-    assert now == {**before, "updatedAt": reservation["expiresAt"]}  # dated when its figures changed
+    assert now == before  # the write changed no answer, updatedAt included
     assert event.detail == {name: now[name] for name in event.detail}
     assert (event.detail["onHand"], event.detail["reserved"], event.detail["available"]) == (5, 0, 5)
     assert not holds(table, created["id"])

@@ -70,10 +70,8 @@ def stored(service: InventoryService, item_id: str) -> Item:
 
 
 def answers(service: InventoryService, *item_ids: str) -> list[Json]:
-    """What a client reads of the items now, updatedAt aside (the one field the tidy write sets: see test below)."""
-    return [
-        {k: v for k, v in item_view(stored(service, i), service.now().ms).items() if k != "updatedAt"} for i in item_ids
-    ]
+    """What a client reads of the items now, updatedAt included (it reads as of now too)."""
+    return [item_view(stored(service, i), service.now().ms) for i in item_ids]
 
 
 def at(clock: Clock, ms: int) -> None:
@@ -138,6 +136,54 @@ def test_an_ended_hold_is_tidied_off_its_item_in_one_write_and_no_answer_changes
         held.holds_revision + 1,
     )
     assert written[0].updated_at == Instant.from_ms(ends).text  # when the figures changed, not when it was written
+
+
+def test_an_item_reads_as_updated_at_its_holds_end_before_and_after_the_expiry_write(
+    service: InventoryService, clock: Clock
+) -> None:
+    item = create(service, "SKU-1")
+    ends = reserve(service, "r-1", [(item.id, 3)])
+    reserved_at = service.now().text
+    at(clock, ends - 1)
+    assert [answers(service, item.id)[0][k] for k in ("reserved", "updatedAt")] == [3, reserved_at]
+    at(clock, ends)
+    at_end = answers(service, item.id)
+    assert [at_end[0][k] for k in ("reserved", "updatedAt")] == [0, Instant.from_ms(ends).text]  # nothing written
+    at(clock, ends + 5)
+    assert answers(service, item.id) == at_end
+    (written,) = service.expire_reservation("r-1")
+    assert written.updated_at == Instant.from_ms(ends).text  # what reads answered already
+    assert answers(service, item.id) == at_end
+
+
+def test_a_released_holds_end_dates_nothing_and_an_emptied_hold_alone_is_not_written(
+    service: InventoryService, clock: Clock, calls: Counter[str]
+) -> None:
+    item = create(service, "SKU-1")
+    ends = reserve(service, "expiring", [(item.id, 3)])
+    clock.now += timedelta(seconds=1)
+    given_back_ends = reserve(service, "given-back", [(item.id, 2)])
+    service.release_reservation("given-back")  # in place: leaves an emptied hold at its end
+    assert stored(service, item.id).levels[MAIN_LOCATION_ID].holds == {ends: 3, given_back_ends: 0}
+    at(clock, given_back_ends + 5)
+    before = answers(service, item.id)
+    assert before[0]["updatedAt"] == Instant.from_ms(ends).text  # the last end that gave units back
+    (written,) = service.expire_reservation("expiring")
+    # Dated at the end that gave units back; the emptied hold goes too.
+    assert (written.updated_at, written.levels[MAIN_LOCATION_ID].holds) == (Instant.from_ms(ends).text, {})
+    assert answers(service, item.id) == before
+
+    # An emptied hold that has ended, and nothing else: its release was heard, its end changes nothing.
+    clock.now += timedelta(seconds=1)
+    later_ends = reserve(service, "later", [(item.id, 1)])
+    service.release_reservation("later")
+    released = stored(service, item.id)
+    at(clock, later_ends + 5)
+    assert answers(service, item.id)[0]["updatedAt"] == released.updated_at  # the release's, not the end's
+    calls.clear()
+    assert service.expire_reservation("expiring") == ()  # a late redelivery: its hold is long gone
+    assert calls == {"GetItem": 1, "BatchGetItem": 1}
+    assert stored(service, item.id) == released
 
 
 def test_a_hold_not_ended_yet_is_left_alone_for_one_read(

@@ -101,6 +101,49 @@ def test_tidying_drops_ended_and_empty_holds_and_changes_no_figure() -> None:
     assert Level("MAIN", 0, {NOW.ms: 1}).tidied(NOW.ms).empty
 
 
+def text(ms: int) -> str:
+    return Instant.from_ms(ms).text
+
+
+def test_an_item_reads_as_updated_when_its_last_hold_ended_and_a_tidy_stores_just_that() -> None:
+    stocked = item({"MAIN": Level("MAIN", 5, {ENDS: 2}), "wh": Level("WH", 4, {ENDS + 1000: 1})})
+    stocked = stocked._replace(updated_at=NOW.text)
+    moments = (NOW.ms, ENDS - 1, ENDS, ENDS + 999, ENDS + 1000, ENDS + 5000)
+    assert [stocked.updated_at_as_of(moment) for moment in moments] == [
+        NOW.text,
+        NOW.text,  # the hold still counts: nothing changed yet
+        text(ENDS),  # the figures change at the end, with nothing written
+        text(ENDS),
+        text(ENDS + 1000),  # the last hold to end dates the item
+        text(ENDS + 1000),
+    ]
+    for tidied_at in (ENDS, ENDS + 999, ENDS + 5000):
+        tidied = stocked.tidied(tidied_at)
+        assert tidied.updated_at == stocked.updated_at_as_of(tidied_at)  # stores what reads already answered
+        for moment in (m for m in moments if m >= tidied_at):
+            assert tidied.updated_at_as_of(moment) == stocked.updated_at_as_of(moment)
+
+
+def test_a_write_after_a_holds_end_keeps_its_own_later_updated_at() -> None:
+    stocked = item({"MAIN": Level("MAIN", 5, {ENDS: 2})})._replace(updated_at=NOW.text)
+    edited = stocked._replace(updated_at=text(ENDS + 10))  # an edit writes levels as they are (Item.edited)
+    for moment in (ENDS, ENDS + 10, ENDS + 20):
+        assert edited.updated_at_as_of(moment) == text(ENDS + 10)
+    assert edited.tidied(ENDS + 20).updated_at == text(ENDS + 10)
+    assert stocked.updated_at_as_of(ENDS + 20) == text(ENDS)
+
+
+def test_an_emptied_holds_end_changes_no_updated_at_and_leaves_nothing_to_tidy() -> None:
+    # A release gives the units back in place (the adapter's UpdateItem), dated then; the emptied hold stays stored.
+    released = item({"MAIN": Level("MAIN", 5, {ENDS: 0})})._replace(updated_at=NOW.text)
+    assert released.updated_at_as_of(ENDS + 1) == NOW.text
+    assert released.tidied(ENDS + 1) is released  # its end changes nothing to hear: no write
+    both = item({"MAIN": Level("MAIN", 5, {ENDS - 1000: 2, ENDS: 0})})._replace(updated_at=NOW.text)
+    assert both.updated_at_as_of(ENDS + 1) == text(ENDS - 1000)  # the last end with units, not the emptied one's
+    tidied = both.tidied(ENDS + 1)
+    assert (tidied.updated_at, tidied.levels["MAIN"].holds) == (text(ENDS - 1000), {})  # both holds go
+
+
 # Changes
 
 
