@@ -23,6 +23,8 @@ from inventory.table import ensure_table
 from tests.appsync import is_error, mutate
 from tests.conftest import TEST_SECRET
 
+NewItem = Callable[..., dict[str, Any]]  # the new_item fixture: createItem with defaults, returns the Item
+
 
 @pytest.fixture(scope="session")
 def dynamodb_endpoint() -> Iterator[str]:
@@ -125,7 +127,7 @@ def dynamodb_calls(table_name: str) -> Iterator[Counter[str]]:
 
 
 @pytest.fixture
-def new_item() -> Callable[..., dict[str, Any]]:
+def new_item() -> NewItem:
     """Creates an item through the createItem handler: unique sku, defaults a test can override; returns the Item."""
     numbers = itertools.count(1)
 

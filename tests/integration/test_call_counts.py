@@ -12,8 +12,7 @@ from functools import partial
 from typing import Any
 
 from tests.appsync import error_of, invoke_batch, is_error, mutate, query
-
-NewItem = Callable[..., dict[str, Any]]
+from tests.integration.conftest import NewItem
 
 
 def measure(calls: Counter[str], operation: Callable[[], Any]) -> tuple[Any, dict[str, int]]:

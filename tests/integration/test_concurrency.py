@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 from tests.appsync import container_per_thread, error_of, invoke_batch, is_error, mutate, query
-
-NewItem = Callable[..., dict[str, Any]]
+from tests.integration.conftest import NewItem
 
 
 @pytest.fixture(autouse=True)

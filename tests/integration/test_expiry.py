@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import resolvers.runtime
@@ -34,9 +33,7 @@ from tests.integration.stock import (
 from tests.integration.test_stream_handler import TableStream
 
 if TYPE_CHECKING:
-    from tests.integration.conftest import TableView
-
-NewItem = Callable[..., dict[str, Any]]
+    from tests.integration.conftest import NewItem, TableView
 
 
 def test_held_units_are_available_again_from_the_instant_expires_at_passes(new_item: NewItem, table: TableView) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,12 +17,12 @@ from inventory.expiry import MAX_DELAY_SECONDS, HoldTimer, delay_seconds, messag
 from resolvers import expiry
 from resolvers.metrics import HOLDS_EXPIRED, METRICS_NAMESPACE_VARIABLE
 from tests.appsync import FakeLambdaContext, error_of, query
+from tests.integration.conftest import NewItem
 from tests.integration.stock import create_location, epoch_ms, item, ok, reserve, sleep_until, transfer
 
 if TYPE_CHECKING:
     from tests.integration.conftest import HoldsQueue, TableView
 
-NewItem = Callable[..., dict[str, Any]]
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -32,9 +31,8 @@ from tests.integration.stock import (
 )
 
 if TYPE_CHECKING:
-    from tests.integration.conftest import TableView
+    from tests.integration.conftest import NewItem, TableView
 
-NewItem = Callable[..., dict[str, Any]]
 AWS_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 MAIN = {
     "id": "MAIN",

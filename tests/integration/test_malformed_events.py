@@ -4,16 +4,13 @@ one per batch entry, and never raise or write."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from resolvers import handlers
 from tests.appsync import FakeLambdaContext, batch_event, error_of, resolver_event
-from tests.integration.conftest import TableView
-
-NewItem = Callable[..., dict[str, Any]]
+from tests.integration.conftest import NewItem, TableView
 
 CREATE = {"input": {"sku": "SKU-BAD", "name": "Widget", "category": "tools", "price": 1, "quantity": 5}}
 

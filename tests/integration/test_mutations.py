@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,9 +17,8 @@ from inventory.errors import INTERNAL_ERROR_MESSAGE
 from tests.appsync import assert_no_leak, error_of, iam_identity, invoke_batch, is_error, mutate, query
 
 if TYPE_CHECKING:
-    from tests.integration.conftest import TableView
+    from tests.integration.conftest import NewItem, TableView
 
-NewItem = Callable[..., dict[str, Any]]
 AWS_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,8 +24,7 @@ from tests.appsync import (
     mutate,
     query,
 )
-
-NewItem = Callable[..., dict[str, Any]]
+from tests.integration.conftest import NewItem
 
 
 def refused(result: Any, error_type: str, table_name: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ replays and refusals (each refusal writes nothing), and deleteItem while units a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -30,9 +29,7 @@ from tests.integration.stock import (
 )
 
 if TYPE_CHECKING:
-    from tests.integration.conftest import TableView
-
-NewItem = Callable[..., dict[str, Any]]
+    from tests.integration.conftest import NewItem, TableView
 
 
 def figures(item_id: str) -> tuple[int, int, int]:

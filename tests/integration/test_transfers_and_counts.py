@@ -4,7 +4,6 @@ refusals (each writes nothing) and the idempotency key space they share with adj
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -26,9 +25,7 @@ from tests.integration.stock import (
 )
 
 if TYPE_CHECKING:
-    from tests.integration.conftest import TableView
-
-NewItem = Callable[..., dict[str, Any]]
+    from tests.integration.conftest import NewItem, TableView
 
 
 def at(item_id: str) -> dict[str, tuple[int, int]]:

@@ -4,13 +4,10 @@ write, as a ValidationError on the argument that holds one."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
 
 from tests.appsync import error_of, mutate
-from tests.integration.conftest import TableView
+from tests.integration.conftest import NewItem, TableView
 
-NewItem = Callable[..., dict[str, Any]]
 LONE = json.loads('"\\ud800"')  # the Lambda runtime decodes AppSync's JSON event the same way
 REASON = "must be valid Unicode text: it holds a lone UTF-16 surrogate"
 

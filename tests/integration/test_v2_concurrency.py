@@ -20,6 +20,7 @@ import pytest
 from inventory.dynamodb import DynamoDBInventoryRepository
 from inventory.repository import StaleItems
 from tests.appsync import container_per_thread, error_of, is_error, query
+from tests.integration.conftest import NewItem
 from tests.integration.stock import (
     adjust,
     assert_ledger,
@@ -36,8 +37,6 @@ from tests.integration.stock import (
     sleep_until,
     transfer,
 )
-
-NewItem = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture(autouse=True)
